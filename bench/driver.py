@@ -1,0 +1,198 @@
+"""The run loop: one compiled, masked ``lax.scan`` per (problem, optimizer, shape).
+
+The driver owns stopping and counting; an optimizer only computes a step. A run stops
+(is frozen, counters included) when ||g|| <= gtol (converged), when a step produces a
+non-finite x, f or g (diverged: the last finite values are kept), or when a step leaves
+the whole optimizer state unchanged (stalled: it is a fixed point, so further steps
+would only repeat the same failed work).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from optimizers.base import Optimizer
+from problems.base import Problem
+
+
+class Trace(NamedTuple):
+    """Per-step record of a run; row 0 is the start (leading axis k in a batch)."""
+
+    f: jax.Array  # objective value
+    grad_norm: jax.Array  # Euclidean norm of the gradient
+    step_size: jax.Array  # alpha_k of the step that produced this row (0 at rest)
+    nfev: jax.Array  # cumulative objective evaluations (the start counts one)
+    njev: jax.Array  # cumulative gradient evaluations (the start counts one)
+    nhev: jax.Array  # cumulative Hessian evaluations
+    done: jax.Array  # frozen: converged, diverged or stalled at or before this row
+    diverged: jax.Array  # a step produced a non-finite value
+    x: jax.Array  # final iterate
+
+
+class _Carry(NamedTuple):
+    state: Any
+    counts: jax.Array  # (3,) nfev, njev, nhev
+    done: jax.Array
+    diverged: jax.Array
+
+
+def _start(problem: Problem, opt: Optimizer, x0: jax.Array, gtol: jax.Array) -> _Carry:
+    state = opt.init(problem, x0)
+    g_norm = jnp.linalg.norm(state.g)
+    return _Carry(state, jnp.array([1, 1, 0]), g_norm <= gtol, jnp.array(False))
+
+
+def _advance(problem: Problem, opt: Optimizer, c: _Carry, gtol: jax.Array):
+    """One masked step: returns the new carry and this step's alpha (0 when frozen)."""
+    new, info = opt.step(problem, c.state)
+    finite = (
+        jnp.isfinite(new.f)
+        & jnp.all(jnp.isfinite(new.g))
+        & jnp.all(jnp.isfinite(new.x))
+    )
+    active = ~c.done
+    accept = active & finite
+    fixed_point = jax.tree.reduce(
+        jnp.logical_and,
+        jax.tree.map(lambda a, b: jnp.all(a == b), new, c.state),
+    )
+    state = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, c.state)
+    cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(c.counts.dtype)
+    counts = c.counts + jnp.where(active, cost, 0)
+    diverged = c.diverged | (active & ~finite)
+    converged = jnp.linalg.norm(state.g) <= gtol
+    done = c.done | diverged | converged | (accept & fixed_point)
+    alpha = jnp.where(accept, info.step_size, 0.0).astype(new.x.dtype)
+    return _Carry(state, counts, done, diverged), alpha
+
+
+def _row(c: _Carry, alpha: jax.Array) -> tuple:
+    return (c.state.f, jnp.linalg.norm(c.state.g), alpha, *c.counts, c.done, c.diverged)
+
+
+def _scan_run(problem: Problem, opt: Optimizer, num_steps: int):
+    def run(x0: jax.Array, gtol: jax.Array) -> Trace:
+        c0 = _start(problem, opt, x0, gtol)
+
+        def body(c, _):
+            c, alpha = _advance(problem, opt, c, gtol)
+            return c, _row(c, alpha)
+
+        c, rows = lax.scan(body, c0, None, length=num_steps)
+        first = _row(c0, jnp.zeros((), x0.dtype))
+        cols = [
+            jnp.concatenate([jnp.asarray(a)[None], b])
+            for a, b in zip(first, rows, strict=True)
+        ]
+        return Trace(*cols, x=c.state.x)
+
+    return run
+
+
+def _until_run(problem: Problem, opt: Optimizer, max_steps: int):
+    """Stopping variant for time-to-target: a while-loop that ends as soon as the run is
+    done or f <= f_target. Returns (steps taken, final f, counts, reached)."""
+
+    def run(x0: jax.Array, gtol: jax.Array, f_target: jax.Array):
+        c0 = _start(problem, opt, x0, gtol)
+
+        def cond(kc):
+            k, c = kc
+            return (k < max_steps) & ~c.done & ~(c.state.f <= f_target)
+
+        def body(kc):
+            k, c = kc
+            return k + 1, _advance(problem, opt, c, gtol)[0]
+
+        k, c = lax.while_loop(cond, body, (jnp.array(0), c0))
+        return k, c.state.f, c.counts, c.state.f <= f_target
+
+    return run
+
+
+# (program kind, problem, init, step, steps, batch size or None, dim, dtype) -> compiled
+_COMPILED: dict[tuple, Any] = {}
+
+
+def compiled(
+    kind: str,
+    problem: Problem,
+    opt: Optimizer,
+    num_steps: int,
+    x0s: jax.Array,
+    batched: bool,
+) -> tuple[Any, float]:
+    """The compiled program for this cell and shape, and the seconds spent compiling it
+    (0.0 when it came from the in-process cache). ``kind``: "scan" or "until"."""
+    key = (kind, problem, opt.init, opt.step, num_steps, x0s.shape, x0s.dtype, batched)
+    if key in _COMPILED:
+        return _COMPILED[key], 0.0
+    make = {"scan": _scan_run, "until": _until_run}[kind]
+    fn = make(problem, opt, num_steps)
+    n_scalars = {"scan": 1, "until": 2}[kind]
+    if batched:
+        fn = jax.vmap(fn, in_axes=(0,) + (None,) * n_scalars)
+    scalar = jax.ShapeDtypeStruct((), x0s.dtype)
+    args = (jax.ShapeDtypeStruct(x0s.shape, x0s.dtype),) + (scalar,) * n_scalars
+    t0 = time.perf_counter()
+    exe = jax.jit(fn).lower(*args).compile()
+    seconds = time.perf_counter() - t0
+    _COMPILED[key] = exe
+    return exe, seconds
+
+
+def _check_steps(num_steps: int) -> int:
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+    return num_steps
+
+
+def _check_gtol(gtol: float) -> float:
+    if not (isinstance(gtol, int | float) and np.isfinite(gtol) and gtol >= 0):
+        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
+    return float(gtol)
+
+
+def solve(
+    problem: Problem,
+    opt: Optimizer,
+    x0: Any = None,
+    num_steps: int = 500,
+    gtol: float = 1e-10,
+) -> Trace:
+    """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0)."""
+    x0 = problem.x0 if x0 is None else problem.check_x0(x0)
+    exe, _ = compiled("scan", problem, opt, _check_steps(num_steps), x0, batched=False)
+    return exe(x0, jnp.asarray(_check_gtol(gtol), x0.dtype))
+
+
+def solve_batch(
+    problem: Problem,
+    opt: Optimizer,
+    x0s: Any,
+    num_steps: int = 500,
+    gtol: float = 1e-10,
+) -> Trace:
+    """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one vmapped program."""
+    x0s = check_starts(problem, x0s)
+    exe, _ = compiled("scan", problem, opt, _check_steps(num_steps), x0s, batched=True)
+    return exe(x0s, jnp.asarray(_check_gtol(gtol), x0s.dtype))
+
+
+def check_starts(problem: Problem, x0s: Any) -> jax.Array:
+    """Validate a (k, dim) array of finite starting points."""
+    arr = np.asarray(x0s, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] != problem.dim:
+        raise ValueError(
+            f"x0s must have shape (k, {problem.dim}) with k >= 1 for problem "
+            f"{problem.label}, got {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("x0s has non-finite entries")
+    return jnp.asarray(arr)

@@ -1,0 +1,134 @@
+"""The Optimizer type, the per-step cost record, the registry and argument checks."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+
+
+class StepInfo(NamedTuple):
+    """What one step cost; reported per step, never carried in the state."""
+
+    step_size: jax.Array  # alpha_k: x_{k+1} = x_k + alpha_k d_k (lr for fixed steps)
+    nfev: jax.Array  # objective evaluations in this step
+    njev: jax.Array  # gradient evaluations in this step
+    nhev: jax.Array  # Hessian evaluations in this step
+
+
+class Optimizer(NamedTuple):
+    """``init(problem, x0) -> state``; ``step(problem, state) -> (state, StepInfo)``.
+
+    Every state is a NamedTuple whose first fields are ``x, f, g`` (the iterate, its
+    value and gradient); ``init`` evaluates f and g at x0 exactly once.
+    """
+
+    name: str
+    init: Callable[..., Any]
+    step: Callable[..., Any]
+    params: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        from problems.base import make_label
+
+        return make_label(self.name, self.params)
+
+
+_REGISTRY: dict[str, Callable[..., Optimizer]] = {}
+
+
+def register(
+    name: str,
+) -> Callable[[Callable[..., Optimizer]], Callable[..., Optimizer]]:
+    """Decorator: register an optimizer factory under ``name``."""
+
+    def deco(fn: Callable[..., Optimizer]) -> Callable[..., Optimizer]:
+        if name in _REGISTRY:
+            raise ValueError(f"optimizer {name!r} is registered twice")
+        _REGISTRY[name] = fn
+        return fn
+
+    return deco
+
+
+def names() -> list[str]:
+    """All registered optimizer names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def factory(name: str) -> Callable[..., Optimizer]:
+    """The registered factory for ``name`` (ValueError listing valid names)."""
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"unknown optimizer {name!r}; valid names: {', '.join(names())}"
+        )
+    return _REGISTRY[name]
+
+
+def defaults(name: str) -> dict[str, Any]:
+    """The factory's hyperparameters and their default values."""
+    sig = inspect.signature(factory(name))
+    return {k: p.default for k, p in sig.parameters.items()}
+
+
+def get(name: str, **params: Any) -> Optimizer:
+    """Build optimizer ``name`` with hyperparameters; same arguments -> same object."""
+    fn = factory(name)
+    unknown = sorted(set(params) - set(defaults(name)))
+    if unknown:
+        raise ValueError(
+            f"optimizer {name!r} has no hyperparameter {', '.join(unknown)}; "
+            f"accepted: {', '.join(defaults(name)) or '(none)'}"
+        )
+    try:
+        return _cached(name, tuple(sorted(params.items())))
+    except TypeError:  # unhashable value: build uncached
+        return fn(**params)
+
+
+@functools.cache
+def _cached(name: str, key: tuple[tuple[str, Any], ...]) -> Optimizer:
+    return _REGISTRY[name](**dict(key))
+
+
+def check_positive(name: str, value: Any) -> float:
+    """A finite float > 0, else ValueError naming the hyperparameter."""
+    v = _number(name, value)
+    if not v > 0:
+        raise ValueError(f"{name} must be > 0, got {name}={value}")
+    return v
+
+
+def check_unit(name: str, value: Any) -> float:
+    """A float in [0, 1), else ValueError naming the hyperparameter."""
+    v = _number(name, value)
+    if not 0 <= v < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {name}={value}")
+    return v
+
+
+def check_count(name: str, value: Any) -> int:
+    """An integer >= 1, else ValueError naming the hyperparameter."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {name}={value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {name}={value!r}")
+    return value
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, got {name}={value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {name}={value}")
+    return v

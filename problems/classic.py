@@ -1,0 +1,89 @@
+"""Rosenbrock and quadratics of chosen conditioning: the problems with known rates."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from problems.base import Problem, register
+
+
+@register("rosenbrock")
+def rosenbrock(n: int = 2) -> Problem:
+    """f(x) = sum_{i<n} 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2 (chained form).
+
+    Rosenbrock (1960); More, Garbow & Hillstrom (1981) problem 1 for n=2, with
+    x0 = (-1.2, 1, -1.2, 1, ...), f* = 0 at x* = (1, ..., 1).
+    """
+    if int(n) != n or n < 2:
+        raise ValueError(f"rosenbrock needs an integer n >= 2, got n={n}")
+    n = int(n)
+
+    def f(x: jax.Array) -> jax.Array:
+        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
+    return Problem(
+        name="rosenbrock",
+        f=f,
+        x0=x0,
+        f_star=0.0,
+        x_star=np.ones(n),
+        params={"n": n},
+        reference="Rosenbrock 1960; More, Garbow & Hillstrom 1981, problem 1",
+    )
+
+
+@register("quadratic")
+def quadratic(
+    dim: int = 10, kappa: float = 100.0, spectrum: str = "linear", seed: int = 0
+) -> Problem:
+    """f(x) = 1/2 (x - x*)^T A (x - x*), A = Q diag(lambda) Q^T, lambda in [1, kappa].
+
+    Eigenvalues run from mu = 1 to L = kappa, evenly spaced (``spectrum="linear"``) or
+    evenly in log scale (``"log"``); Q is a Haar-random rotation drawn from ``seed``
+    (``seed=-1``: no rotation, A diagonal); x* ~ N(0, I) from the same seed; x0 = 0.
+    Writing f around x* keeps the gap exact far below machine epsilon times f(x0).
+    Reference: Nocedal & Wright (2006), section 3.3 (rates on quadratics).
+    """
+    if int(dim) != dim or dim < 1:
+        raise ValueError(f"quadratic needs an integer dim >= 1, got dim={dim}")
+    if not kappa >= 1:
+        raise ValueError(f"quadratic needs kappa >= 1, got kappa={kappa}")
+    if spectrum not in ("linear", "log"):
+        raise ValueError(
+            f"quadratic spectrum must be 'linear' or 'log', got {spectrum!r}"
+        )
+    dim, kappa = int(dim), float(kappa)
+    if spectrum == "linear":
+        eig = np.linspace(1.0, kappa, dim)
+    else:
+        eig = np.logspace(0.0, np.log10(kappa), dim)
+    rng = np.random.default_rng(seed if seed >= 0 else 0)
+    if seed >= 0:
+        # QR of a Gaussian matrix, signs fixed so Q is Haar distributed (Mezzadri 2007).
+        q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
+        q = q * np.sign(np.diag(r))
+    else:
+        q = np.eye(dim)
+    a = (q * eig) @ q.T
+    a = 0.5 * (a + a.T)
+    x_star = rng.standard_normal(dim)
+    a_j, xs_j = jnp.asarray(a), jnp.asarray(x_star)
+
+    def f(x: jax.Array) -> jax.Array:
+        e = x - xs_j
+        return 0.5 * e @ (a_j @ e)
+
+    return Problem(
+        name="quadratic",
+        f=f,
+        x0=np.zeros(dim),
+        f_star=0.0,
+        x_star=x_star,
+        grad=lambda x: a_j @ (x - xs_j),
+        hess=lambda x: a_j,
+        params={"dim": dim, "kappa": kappa, "spectrum": spectrum, "seed": seed},
+        reference="Nocedal & Wright 2006, sec. 3.3",
+    )
