@@ -33,6 +33,7 @@ class Trace(NamedTuple):
     done: jax.Array  # frozen: converged, diverged or stalled at or before this row
     diverged: jax.Array  # a step produced a non-finite value
     x: jax.Array  # final iterate
+    path: jax.Array | None = None  # iterates per row, only when asked for (2-D plots)
 
 
 class _Carry(NamedTuple):
@@ -72,30 +73,34 @@ def _advance(problem: Problem, opt: Optimizer, c: _Carry, gtol: jax.Array):
     return _Carry(state, counts, done, diverged), alpha
 
 
-def _row(c: _Carry, alpha: jax.Array) -> tuple:
-    return (c.state.f, jnp.linalg.norm(c.state.g), alpha, *c.counts, c.done, c.diverged)
+def _row(c: _Carry, alpha: jax.Array, record_path: bool) -> tuple:
+    g_norm = jnp.linalg.norm(c.state.g)
+    row = (c.state.f, g_norm, alpha, *c.counts, c.done, c.diverged)
+    return row + (c.state.x,) if record_path else row
 
 
-def _scan_run(problem: Problem, opt: Optimizer, num_steps: int):
+def _scan_run(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool):
     def run(x0: jax.Array, gtol: jax.Array) -> Trace:
         c0 = _start(problem, opt, x0, gtol)
 
         def body(c, _):
             c, alpha = _advance(problem, opt, c, gtol)
-            return c, _row(c, alpha)
+            return c, _row(c, alpha, record_path)
 
         c, rows = lax.scan(body, c0, None, length=num_steps)
-        first = _row(c0, jnp.zeros((), x0.dtype))
+        first = _row(c0, jnp.zeros((), x0.dtype), record_path)
         cols = [
             jnp.concatenate([jnp.asarray(a)[None], b])
             for a, b in zip(first, rows, strict=True)
         ]
+        if record_path:
+            return Trace(*cols[:-1], x=c.state.x, path=cols[-1])
         return Trace(*cols, x=c.state.x)
 
     return run
 
 
-def _until_run(problem: Problem, opt: Optimizer, max_steps: int):
+def _until_run(problem: Problem, opt: Optimizer, max_steps: int, record_path: bool):
     """Stopping variant for time-to-target: a while-loop that ends as soon as the run is
     done or f <= f_target. Returns (steps taken, final f, counts, reached)."""
 
@@ -116,7 +121,7 @@ def _until_run(problem: Problem, opt: Optimizer, max_steps: int):
     return run
 
 
-# (program kind, problem, init, step, steps, batch size or None, dim, dtype) -> compiled
+# (kind, problem, init, step, steps, shape, dtype, batched, record_path) -> compiled
 _COMPILED: dict[tuple, Any] = {}
 
 
@@ -127,14 +132,17 @@ def compiled(
     num_steps: int,
     x0s: jax.Array,
     batched: bool,
+    record_path: bool = False,
 ) -> tuple[Any, float]:
     """The compiled program for this cell and shape, and the seconds spent compiling it
-    (0.0 when it came from the in-process cache). ``kind``: "scan" or "until"."""
+    (0.0 when it came from the in-process cache). ``kind``: "scan" (fixed length,
+    full trace; ``record_path`` adds the iterates) or "until" (stops at a target)."""
     key = (kind, problem, opt.init, opt.step, num_steps, x0s.shape, x0s.dtype, batched)
+    key += (record_path,)
     if key in _COMPILED:
         return _COMPILED[key], 0.0
     make = {"scan": _scan_run, "until": _until_run}[kind]
-    fn = make(problem, opt, num_steps)
+    fn = make(problem, opt, num_steps, record_path)
     n_scalars = {"scan": 1, "until": 2}[kind]
     if batched:
         fn = jax.vmap(fn, in_axes=(0,) + (None,) * n_scalars)
