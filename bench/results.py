@@ -1,0 +1,161 @@
+"""Tidy result tables: derived per-run columns, atomic writes, the run manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.rates import convergence_order, linear_rate
+
+RESULTS_DIR = Path("results")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _atomic(path: Path, write) -> None:
+    """Write through a temp file in the same folder, then rename: never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_json(obj: Any, path: Path) -> None:
+    text = json.dumps(obj, indent=2, default=str) + "\n"
+    _atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def solved_threshold(f_star: float, tol: float) -> float:
+    """A run is solved when f - f* <= tol * max(1, |f*|)."""
+    return tol * max(1.0, abs(f_star))
+
+
+def rounding_floor(f_star: float) -> float:
+    """Gaps at or below this are rounding noise and are left out of rate fits."""
+    return 1e-14 * max(1.0, abs(f_star)) if f_star != 0 else 1e-300
+
+
+def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
+    """Add the gap-based columns to both tables, using each run's ``f_star`` column."""
+    keys = ["problem", "config", "start"]
+    f_star = runs.set_index(keys)["f_star"]
+    diverged = runs.set_index(keys)["status"] == "diverged"
+    traces = traces.copy()
+    idx = pd.MultiIndex.from_frame(traces[keys])
+    traces["gap"] = traces["f"].to_numpy() - f_star.reindex(idx).to_numpy()
+    derived = []
+    for key, tr in traces.groupby(keys, sort=False):
+        fs = f_star.loc[key]
+        gap = tr["gap"].to_numpy()
+        hit = np.flatnonzero(gap <= solved_threshold(fs, tol))
+        first = hit[0] if len(hit) else None
+
+        def at_first(col: str, tr=tr, first=first) -> float:
+            return np.nan if first is None else float(tr[col].iloc[first])
+
+        rate = order = np.nan
+        if not diverged.loc[key]:  # a diverging run's "rate" would be a blow-up factor
+            floor = rounding_floor(fs)
+            rate, order = linear_rate(gap, floor), convergence_order(gap, floor)
+        derived.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "final_gap": gap[-1],
+                "solved": bool(gap[-1] <= solved_threshold(fs, tol)),
+                "steps_to_tol": at_first("step"),
+                "nfev_to_tol": at_first("nfev"),
+                "njev_to_tol": at_first("njev"),
+                "rate": rate,
+                "order": order,
+            }
+        )
+    derived_df = pd.DataFrame(derived)
+    stale = [c for c in derived_df if c not in keys]
+    runs = runs.drop(columns=stale, errors="ignore").merge(derived_df, on=keys)
+    return runs, traces
+
+
+def manifest(
+    command: list[str], suite: str, settings: dict, compile_options: dict
+) -> dict:
+    """Provenance: command, settings, versions, machine, threads, git commit, times."""
+    import jax
+    import jaxlib
+
+    versions = {"python": sys.version.split()[0], "jax": jax.__version__}
+    versions["jaxlib"] = jaxlib.__version__
+    for mod in ("numpy", "scipy", "pandas", "pyarrow", "optax", "optimistix"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except ImportError:
+            versions[mod] = None
+    thread_vars = (
+        "XLA_FLAGS",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_CORETYPE",
+    )
+    return {
+        "command": command,
+        "suite": suite,
+        **settings,
+        "versions": versions,
+        "platform": {
+            "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine(),
+            "system": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "devices": [str(d) for d in jax.devices()],
+            "threads": {v: os.environ.get(v) for v in thread_vars},
+            "compiler_options": compile_options,
+        },
+        "git_commit": _git_commit(),
+        "started": now(),
+        "finished": None,
+        "status": "running",
+        "cells": [],
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def latest_run(results_dir: Path = RESULTS_DIR) -> Path:
+    """The newest folder under ``results_dir`` that holds a runs.parquet."""
+    runs = sorted(p.parent for p in Path(results_dir).glob("*/runs.parquet"))
+    if not runs:
+        raise ValueError(f"no run with a runs.parquet under {results_dir}/")
+    return max(runs, key=lambda p: p.stat().st_mtime)
