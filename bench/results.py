@@ -18,6 +18,14 @@ import pandas as pd
 from bench.rates import convergence_order, linear_rate
 
 RESULTS_DIR = Path("results")
+# runs.parquet column order, as documented in docs/schema.md
+RUN_COLUMNS = [
+    "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
+    "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
+    "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
+    "njev", "nhev", "steps_to_tol", "nfev_to_tol", "njev_to_tol", "rate", "order",
+    "rate_theory", "compile_s", "run_s", "time_to_tol_s", "num_steps", "gtol", "tol",
+]  # fmt: skip
 
 
 def now() -> str:
@@ -93,7 +101,7 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     derived_df = pd.DataFrame(derived)
     stale = [c for c in derived_df if c not in keys]
     runs = runs.drop(columns=stale, errors="ignore").merge(derived_df, on=keys)
-    return runs, traces
+    return runs[RUN_COLUMNS], traces
 
 
 def manifest(
