@@ -1,0 +1,342 @@
+"""Peers (bench.peers): traces, counters and stopping checked against the libraries
+themselves (plain scipy.optimize.minimize calls) and hand-written numpy loops."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.optimize as so
+
+import problems
+from bench import peers
+
+ROSEN = problems.get("rosenbrock")
+STARTS = np.array([[-1.2, 1.0], [2.0, 2.0]])
+GTOL = 1e-8
+TOL = 1e-10
+STEPS = 300
+PARAMS = {"optax:adam": {"lr": 1e-2}, "optax:sgd": {"lr": 1e-3}}
+
+
+def rosen_np(x: np.ndarray) -> float:
+    return 100.0 * (x[1] - x[0] ** 2) ** 2 + (1.0 - x[0]) ** 2
+
+
+def rosen_grad_np(x: np.ndarray) -> np.ndarray:
+    r = x[1] - x[0] ** 2
+    return np.array([-400.0 * x[0] * r - 2.0 * (1.0 - x[0]), 200.0 * r])
+
+
+def rosen_hess_np(x: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            [1200.0 * x[0] ** 2 - 400.0 * x[1] + 2.0, -400.0 * x[0]],
+            [-400.0 * x[0], 200.0],
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, peers.PeerRun]:
+    return {
+        name: peers.run_peer(
+            ROSEN, name, PARAMS.get(name, {}), STARTS, STEPS, GTOL, TOL
+        )
+        for name in peers.PEER_NAMES
+    }
+
+
+def test_names_and_defaults():
+    assert peers.PEER_NAMES == (
+        "scipy:BFGS",
+        "scipy:L-BFGS-B",
+        "scipy:CG",
+        "scipy:Newton-CG",
+        "scipy:trust-exact",
+        "optax:adam",
+        "optax:sgd",
+        "optimistix:BFGS",
+    )
+    assert peers.peer_defaults("optax:adam") == {
+        "lr": 1e-3,
+        "b1": 0.9,
+        "b2": 0.999,
+        "eps": 1e-8,
+    }
+    assert peers.peer_defaults("optax:sgd") == {"lr": 1e-3, "momentum": 0.9}
+    assert peers.peer_defaults("scipy:BFGS") == {}
+    assert peers.peer_defaults("optimistix:BFGS") == {}
+    assert peers.is_peer("scipy:BFGS") and peers.is_peer("scipy:Powell")
+    assert not peers.is_peer("bfgs") and not peers.is_peer("scipy:")
+
+
+@pytest.mark.parametrize(
+    "name, params, match",
+    [
+        ("scipy:Powell", {}, "valid names: scipy:BFGS"),
+        ("adam", {}, "unknown peer"),
+        ("scipy:BFGS", {"lr": 0.1}, "no hyperparameter lr"),
+        ("optax:adam", {"beta": 0.9}, "accepted: lr, b1, b2, eps"),
+        ("optax:adam", {"lr": 0.0}, "lr must be > 0"),
+        ("optax:adam", {"lr": -1e-3}, "lr must be > 0"),
+        ("optax:adam", {"b1": 1.0}, r"b1 must be in \[0, 1\)"),
+        ("optax:adam", {"eps": "1e-8"}, "eps must be a number"),
+        ("optax:sgd", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+        ("optax:sgd", {"momentum": -0.1}, r"momentum must be in \[0, 1\)"),
+        ("optax:sgd", {"lr": math.inf}, "lr must be finite"),
+    ],
+)
+def test_invalid_names_and_params(name, params, match):
+    with pytest.raises(ValueError, match=match):
+        peers.check_peer(name, params)
+    with pytest.raises(ValueError, match=match):
+        peers.run_peer(ROSEN, name, params, STARTS, 10, GTOL, TOL)
+
+
+def test_missing_library_names_the_pip_package(monkeypatch):
+    real = peers.importlib.import_module
+
+    def fake(mod, *args, **kwargs):
+        if mod == "optimistix":
+            raise ImportError("No module named 'optimistix'")
+        return real(mod, *args, **kwargs)
+
+    monkeypatch.setattr(peers.importlib, "import_module", fake)
+    with pytest.raises(ValueError, match="pip package 'optimistix'"):
+        peers.check_peer("optimistix:BFGS", {})
+    peers.check_peer("optax:adam", {})  # the others stay available
+
+
+def test_invalid_knobs():
+    with pytest.raises(ValueError, match="num_steps"):
+        peers.run_peer(ROSEN, "scipy:BFGS", {}, STARTS, 0, GTOL, TOL)
+    with pytest.raises(ValueError, match="gtol"):
+        peers.run_peer(ROSEN, "scipy:BFGS", {}, STARTS, 10, -1.0, TOL)
+    with pytest.raises(ValueError, match="x0s must have shape"):
+        peers.run_peer(ROSEN, "scipy:BFGS", {}, np.zeros((2, 3)), 10, GTOL, TOL)
+
+
+@pytest.mark.parametrize("name", peers.PEER_NAMES)
+def test_trace_is_consistent(runs, name):
+    r = runs[name]
+    assert r.x.shape == (2, 2) and len(r.traces) == len(r.status) == 2
+    assert len(r.run_s) == len(r.time_to_tol_s) == 2 and r.compile_s >= 0.0
+    for i, tr in enumerate(r.traces):
+        assert set(tr) == {
+            "f",
+            "grad_norm",
+            "step_size",
+            "nfev",
+            "njev",
+            "nhev",
+            "time_s",
+        }
+        assert len({len(v) for v in tr.values()}) == 1
+        # row 0 is the start; its f and g count one evaluation each
+        f0 = rosen_np(STARTS[i])
+        np.testing.assert_allclose(tr["f"][0], f0, rtol=1e-14)
+        np.testing.assert_allclose(
+            tr["grad_norm"][0], np.linalg.norm(rosen_grad_np(STARTS[i])), rtol=1e-13
+        )
+        assert (tr["nfev"][0], tr["njev"][0]) == (1, 1)
+        assert tr["step_size"][0] == 0.0
+        for key in ("nfev", "njev", "nhev", "time_s"):
+            assert np.all(np.diff(tr[key]) >= 0), key
+        # the last row is the returned iterate (atol: near x* = (1, 1), f ~ 1e-20
+        # is pure cancellation, and jitted and eager f round it differently)
+        f_end = float(ROSEN.f(jnp.asarray(r.x[i])))
+        np.testing.assert_allclose(tr["f"][-1], f_end, rtol=1e-12, atol=1e-20)
+        np.testing.assert_allclose(
+            tr["grad_norm"][-1],
+            float(jnp.linalg.norm(ROSEN.grad(jnp.asarray(r.x[i])))),
+            rtol=1e-8,
+            atol=1e-14,
+        )
+        assert r.status[i] in {"converged", "max_steps", "diverged", "stalled"}
+        if r.status[i] == "converged" and name != "scipy:L-BFGS-B":
+            assert tr["grad_norm"][-1] <= GTOL
+        assert r.run_s[i] > 0.0
+    f0 = rosen_np(STARTS[0])
+    assert f0 == pytest.approx(24.2, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "scipy:BFGS",
+        "scipy:CG",
+        "scipy:L-BFGS-B",
+        "scipy:trust-exact",
+        "optimistix:BFGS",
+    ],
+)
+def test_second_order_and_quasi_newton_peers_converge(runs, name):
+    r = runs[name]
+    assert r.status == ["converged", "converged"]
+    for i, tr in enumerate(r.traces):
+        np.testing.assert_allclose(r.x[i], [1.0, 1.0], atol=1e-6)
+        # rosenbrock's f* = 0: time to gap <= 1e-10 is known, and no later than the end
+        assert 0.0 <= r.time_to_tol_s[i]
+        if name.startswith("scipy"):
+            assert r.time_to_tol_s[i] <= tr["time_s"][-1] <= r.run_s[i]
+
+
+def _plain_scipy(method: str, x0: np.ndarray, options: dict, stop_at_gtol: bool):
+    """scipy.optimize.minimize on numpy f, g, H; also returns the number of iterations
+    that moved x (scipy's nit also counts iterations that leave x where it was:
+    rejected trust-region steps, a zero Newton-CG update)."""
+    kwargs = {"jac": rosen_grad_np}
+    if method in ("Newton-CG", "trust-exact"):
+        kwargs["hess"] = rosen_hess_np
+    xs = [np.array(x0)]
+
+    def callback(intermediate_result):
+        x = np.array(intermediate_result.x)
+        if not np.array_equal(x, xs[-1]):
+            xs.append(x)
+        if stop_at_gtol and np.linalg.norm(rosen_grad_np(x)) <= GTOL:
+            raise StopIteration
+
+    res = so.minimize(
+        rosen_np, x0, method=method, options=options, callback=callback, **kwargs
+    )
+    return res, len(xs) - 1
+
+
+@pytest.mark.parametrize(
+    "method, options",
+    [
+        ("BFGS", {"gtol": GTOL, "norm": 2, "maxiter": STEPS}),
+        ("CG", {"gtol": GTOL, "norm": 2, "maxiter": STEPS}),
+        (
+            "L-BFGS-B",
+            {"gtol": GTOL, "ftol": 0.0, "maxiter": STEPS, "maxfun": 25 * STEPS + 25},
+        ),
+        ("Newton-CG", {"xtol": 0.0, "maxiter": STEPS}),
+        ("trust-exact", {"gtol": GTOL, "maxiter": STEPS}),
+    ],
+)
+def test_scipy_counts_equal_scipys_own(runs, method, options):
+    """Our counting wrapper reproduces scipy's nfev/njev/nhev, and our rows its
+    iterates; Newton-CG is stopped at ||g|| <= gtol by a callback in both runs."""
+    r = runs[f"scipy:{method}"]
+    for i, tr in enumerate(r.traces):
+        res, moved = _plain_scipy(method, STARTS[i], options, method == "Newton-CG")
+        assert tr["nfev"][-1] == res.nfev
+        assert tr["njev"][-1] == res.njev
+        if method in ("Newton-CG", "trust-exact"):
+            assert tr["nhev"][-1] == res.nhev
+        assert len(tr["f"]) - 1 == moved
+        if method in ("BFGS", "CG", "L-BFGS-B"):
+            assert moved == res.nit
+        np.testing.assert_allclose(r.x[i], res.x, rtol=1e-10)
+        # atol: numpy's f and jax's f round differently where f ~ 1e-20 (cancellation)
+        np.testing.assert_allclose(tr["f"][-1], res.fun, rtol=1e-12, atol=1e-20)
+
+
+def test_scipy_bfgs_nit_and_nfev(runs):
+    """The brief's pin: scipy:BFGS from the standard start, against scipy itself."""
+    res = so.minimize(
+        rosen_np,
+        STARTS[0],
+        jac=rosen_grad_np,
+        method="BFGS",
+        options={"gtol": GTOL, "norm": 2, "maxiter": STEPS},
+    )
+    tr = runs["scipy:BFGS"].traces[0]
+    assert (len(tr["f"]) - 1, tr["nfev"][-1], tr["njev"][-1]) == (
+        res.nit,
+        res.nfev,
+        res.njev,
+    )
+
+
+def _adam_np(x, lr, b1, b2, eps, steps):
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    fs, gs = [rosen_np(x)], [np.linalg.norm(rosen_grad_np(x))]
+    for t in range(1, steps + 1):
+        g = rosen_grad_np(x)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        x = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        fs.append(rosen_np(x))
+        gs.append(np.linalg.norm(rosen_grad_np(x)))
+    return np.array(fs), np.array(gs), x
+
+
+def _sgd_np(x, lr, momentum, steps):
+    trace = np.zeros_like(x)
+    fs, gs = [rosen_np(x)], [np.linalg.norm(rosen_grad_np(x))]
+    for _ in range(steps):
+        trace = rosen_grad_np(x) + momentum * trace
+        x = x - lr * trace
+        fs.append(rosen_np(x))
+        gs.append(np.linalg.norm(rosen_grad_np(x)))
+    return np.array(fs), np.array(gs), x
+
+
+@pytest.mark.parametrize("name", ["optax:adam", "optax:sgd"])
+def test_optax_equals_numpy_loop(name):
+    steps = 50
+    if name == "optax:adam":
+        hp = {"lr": 1e-2, "b1": 0.8, "b2": 0.99, "eps": 1e-6}
+        ref = _adam_np(STARTS[0], hp["lr"], hp["b1"], hp["b2"], hp["eps"], steps)
+    else:
+        hp = {"lr": 2e-4, "momentum": 0.5}
+        ref = _sgd_np(STARTS[0], hp["lr"], hp["momentum"], steps)
+    r = peers.run_peer(ROSEN, name, hp, STARTS[:1], steps, 0.0, TOL)
+    tr = r.traces[0]
+    assert r.status == ["max_steps"]
+    np.testing.assert_allclose(tr["f"], ref[0], rtol=1e-10)
+    np.testing.assert_allclose(tr["grad_norm"], ref[1], rtol=1e-10)
+    np.testing.assert_allclose(r.x[0], ref[2], rtol=1e-10)
+    np.testing.assert_array_equal(tr["nfev"], np.arange(1, steps + 2))
+    np.testing.assert_array_equal(tr["njev"], np.arange(1, steps + 2))
+    np.testing.assert_allclose(tr["step_size"][1:], hp["lr"], rtol=0)
+    np.testing.assert_allclose(tr["time_s"][-1], r.run_s[0], rtol=1e-12)
+
+
+def test_optax_divergence_is_flagged_and_counted():
+    r = peers.run_peer(ROSEN, "optax:sgd", {"lr": 0.1}, STARTS[:1], 100, GTOL, TOL)
+    tr = r.traces[0]
+    assert r.status == ["diverged"]
+    assert np.all(np.isfinite(tr["f"])) and np.all(np.isfinite(r.x))
+    # the step that produced the non-finite value was paid for: last row holds it
+    assert tr["nfev"][-1] == len(tr["f"]) + 1
+    assert math.isnan(r.time_to_tol_s[0])
+
+
+def test_optimistix_reaches_gtol_and_counts_trials(runs):
+    r = runs["optimistix:BFGS"]
+    for tr in r.traces:
+        assert tr["grad_norm"][-1] <= GTOL
+        # backtracking: at least one f per accepted step, one g per accepted step
+        assert tr["nfev"][-1] >= tr["njev"][-1] == len(tr["f"])
+        assert np.all(tr["step_size"][1:] > 0)
+    # nfev = trials, checked against a counter inside the objective
+    calls = [0]
+
+    def bump():
+        calls[0] += 1
+
+    def f(x):
+        jax.debug.callback(bump)
+        return ROSEN.f(x)
+
+    counted = problems.Problem(name="counted", f=f, x0=ROSEN.x0, f_star=0.0)
+    run = jax.jit(peers._optimistix_program(counted, STEPS))
+    out = run(ROSEN.x0, GTOL, 0.0, -jnp.inf)
+    jax.effects_barrier()
+    assert calls[0] == int(out[2]) == r.traces[0]["nfev"][-1]
+
+
+def test_time_to_tol_needs_f_star():
+    anon = problems.Problem(name="anon", f=ROSEN.f, x0=ROSEN.x0)  # f_star unknown
+    for name in ("scipy:BFGS", "optimistix:BFGS"):
+        r = peers.run_peer(anon, name, {}, STARTS[:1], STEPS, GTOL, TOL)
+        assert r.status == ["converged"] and math.isnan(r.time_to_tol_s[0])
