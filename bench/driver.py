@@ -124,6 +124,66 @@ def _until_run(problem: Problem, opt: Optimizer, max_steps: int, record_path: bo
 # (kind, problem, init, step, steps, shape, dtype, batched, record_path) -> compiled
 _COMPILED: dict[tuple, Any] = {}
 
+# XLA options for the harness's own programs (record them in the manifest). XLA:CPU
+# runs a while loop as one compiled kernel only when one iteration touches fewer than
+# this many bytes (default 1024); our masked, traced loop bodies touch 1-4 kB per
+# start, and off that fast path every iteration costs 10-40x more (DESIGN.md sec. 7;
+# measured by ``python -m bench.speed``). Past 16 MiB per iteration the per-op overhead
+# is negligible anyway, so bigger loops are left to XLA's default (multi-threaded) path.
+COMPILER_OPTIONS: dict[str, int] = {"xla_cpu_small_while_loop_byte_threshold": 1 << 24}
+
+
+def _proto_field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (wire type 2)."""
+    out, n = bytearray(), number << 3 | 2
+    for v in (n, len(payload)):
+        while v > 0x7F:
+            out.append(v & 0x7F | 0x80)
+            v >>= 7
+        out.append(v)
+    return bytes(out) + payload
+
+
+def _compile(lowered: Any, backend_options: dict[str, Any]) -> Any:
+    """``lowered.compile()`` with ``backend_options`` put in DebugOptions'
+    xla_backend_extra_options (the map that --xla_backend_extra_options sets).
+
+    jax 0.10's ``compile(compiler_options=...)`` cannot set map fields ("No such compile
+    option"), so the entries are appended to jax's serialized CompileOptions
+    (CompileOptionsProto.executable_build_options(3).debug_options(3)
+    .xla_backend_extra_options(500)), which protobuf merges. This affects only the
+    program compiled here, never a peer's; not thread-safe (swaps a jax function for
+    the duration of the call). Falls back to a plain compile if jax's internals moved
+    (a genuine compile error then surfaces from that plain compile).
+    """
+    if not backend_options:
+        return lowered.compile()
+    try:
+        from jax._src import compiler as jax_compiler
+        from jax._src.lib import xla_client
+
+        original = jax_compiler.get_compile_options
+        parse = xla_client.CompileOptions.ParseFromString
+    except (ImportError, AttributeError):
+        return lowered.compile()
+    entries = b""
+    for key, value in backend_options.items():
+        pair = _proto_field(1, key.encode()) + _proto_field(2, str(value).encode())
+        entries += _proto_field(500, pair)
+    extra = _proto_field(3, _proto_field(3, entries))
+
+    def with_backend_options(*args: Any, **kwargs: Any) -> Any:
+        return parse(original(*args, **kwargs).SerializeAsString() + extra)
+
+    jax_compiler.get_compile_options = with_backend_options
+    try:
+        return lowered.compile()
+    except Exception:  # retried plainly below, outside the swap
+        pass
+    finally:
+        jax_compiler.get_compile_options = original
+    return lowered.compile()
+
 
 def compiled(
     kind: str,
@@ -149,7 +209,7 @@ def compiled(
     scalar = jax.ShapeDtypeStruct((), x0s.dtype)
     args = (jax.ShapeDtypeStruct(x0s.shape, x0s.dtype),) + (scalar,) * n_scalars
     t0 = time.perf_counter()
-    exe = jax.jit(fn).lower(*args).compile()
+    exe = _compile(jax.jit(fn).lower(*args), COMPILER_OPTIONS)
     seconds = time.perf_counter() - t0
     _COMPILED[key] = exe
     return exe, seconds
