@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -77,7 +76,14 @@ def defaults(name: str) -> dict[str, Any]:
 
 
 def get(name: str, **params: Any) -> Optimizer:
-    """Build optimizer ``name`` with hyperparameters; same arguments -> same object."""
+    """Build optimizer ``name`` with hyperparameters; same arguments -> same object.
+
+    "Same" means the same validated values, defaults filled in: ``gd()``,
+    ``gd(lr=1e-3)`` and ``gd(lr=0.001, armijo=False)`` are one object, so the driver
+    compiles one program for them. The factory runs first, so every call validates its
+    arguments (a cache keyed on the raw arguments would let ``armijo=1`` through once
+    ``armijo=True`` was cached, since ``1 == True``).
+    """
     fn = factory(name)
     unknown = sorted(set(params) - set(defaults(name)))
     if unknown:
@@ -85,15 +91,17 @@ def get(name: str, **params: Any) -> Optimizer:
             f"optimizer {name!r} has no hyperparameter {', '.join(unknown)}; "
             f"accepted: {', '.join(defaults(name)) or '(none)'}"
         )
+    opt = fn(**params)
     try:
-        return _cached(name, tuple(sorted(params.items())))
-    except TypeError:  # unhashable value: build uncached
-        return fn(**params)
+        key = (name, tuple(sorted(opt.params.items())))
+        hash(key)
+    except TypeError:  # unhashable hyperparameter value: not cached
+        return opt
+    return _CACHE.setdefault(key, opt)
 
 
-@functools.cache
-def _cached(name: str, key: tuple[tuple[str, Any], ...]) -> Optimizer:
-    return _REGISTRY[name](**dict(key))
+# (name, sorted validated hyperparameters) -> the one Optimizer built for them
+_CACHE: dict[tuple, Optimizer] = {}
 
 
 def check_positive(name: str, value: Any) -> float:

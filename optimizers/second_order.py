@@ -65,7 +65,7 @@ def bfgs() -> Optimizer:
     r = 1/y's, a_k strong Wolfe (c1=1e-4, c2=0.9); H_0 = (y's/y'y) I before the
     first update (Nocedal & Wright 2006, Alg. 6.1, eq. 6.17 and 6.20).
 
-    A failed line search resets H to I; failing again from I leaves the state fixed,
+    A failed line search resets H to I; failing again from I leaves x unchanged twice,
     which the driver reports as a stall.
     """
 
@@ -134,7 +134,7 @@ def lbfgs(memory: int = 10) -> Optimizer:
 
         rho = push(st.rho, 1.0 / (s @ y))
         # A failed line search drops the memory (back to steepest descent); failing
-        # again from there leaves the state fixed: the driver reports a stall.
+        # again from there leaves x unchanged twice: the driver reports a stall.
         keep = a > 0
         sb, yb = push(st.s, s) * keep, push(st.y, y) * keep
         first = jnp.where(ok, False, ~keep | st.first)

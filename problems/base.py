@@ -128,26 +128,13 @@ def constructor(name: str) -> Callable[..., Problem]:
 def get(name: str, **params: Any) -> Problem:
     """Build the registered problem ``name`` with keyword parameters.
 
-    The same name and parameters return the same object, which reuses compiled programs.
+    The same name and parameters (defaults included: ``get("rosenbrock")`` and
+    ``get("rosenbrock", n=2)`` alike) return the same object, which reuses compiled
+    programs.
     """
-    fn = constructor(name)
-    try:
-        key = tuple(sorted(params.items()))
-        hash(key)
-    except TypeError:  # unhashable parameter (e.g. a list): build without caching
-        return _build(fn, name, params)
-    return _cached(name, key)
-
-
-@functools.cache
-def _cached(name: str, key: tuple[tuple[str, Any], ...]) -> Problem:
-    return _build(_REGISTRY[name], name, dict(key))
-
-
-def _build(fn: Callable[..., Problem], name: str, params: dict[str, Any]) -> Problem:
     import inspect
 
-    sig = inspect.signature(fn)
+    sig = inspect.signature(constructor(name))
     accepted = [p for p in sig.parameters if not p.startswith("_")]
     unknown = sorted(set(params) - set(accepted))
     if unknown:
@@ -155,4 +142,14 @@ def _build(fn: Callable[..., Problem], name: str, params: dict[str, Any]) -> Pro
             f"problem {name!r} has no parameter {', '.join(unknown)}; "
             f"accepted: {', '.join(accepted) or '(none)'}"
         )
-    return fn(**params)
+    bound = sig.bind(**params)
+    bound.apply_defaults()
+    try:
+        return _cached(name, tuple(sorted(bound.arguments.items())))
+    except TypeError:  # unhashable parameter (e.g. a list): build without caching
+        return _REGISTRY[name](**params)
+
+
+@functools.cache
+def _cached(name: str, key: tuple[tuple[str, Any], ...]) -> Problem:
+    return _REGISTRY[name](**dict(key))
