@@ -1,0 +1,528 @@
+"""Named suites and TOML configs: what ``python -m bench run`` runs.
+
+A suite is a list of groups; a group crosses a list of problem SPECs with a list of
+optimizer SPECs (``bench.spec``). Groups exist because one set of hyperparameters
+cannot suit every problem: a fixed learning rate must sit below 2/L, and L runs from
+~0.4 (logistic regression) to ~1e3 (Rosenbrock), so first-order methods get their lr
+per problem scale while the scale-free methods (line searches, Newton, quasi-Newton)
+share one group. A suite may also carry its own ``starts`` and ``steps``.
+
+Cells repeated across groups run once (the first occurrence keeps its place).
+``--problems`` / ``--optimizers`` override a suite's selections (see ``override``).
+
+TOML config (``python -m bench run --config FILE.toml``), every key optional::
+
+    suite = "mine"              # run name; or a built-in suite to start from
+    description = "..."
+    problems = ["rosenbrock[n=[2,10]]", "quadratic[kappa=1e3]"]
+    optimizers = ["bfgs", "adam[lr=[1e-3,1e-2]]", "scipy:L-BFGS-B"]
+    starts = 4                  # settings: command-line flags win over these
+    steps = 500
+    gtol = 1e-10
+    tol = 1e-8
+    seed = 0
+    precision = "float64"
+
+    [[groups]]                  # more groups, each its own problems x optimizers
+    problems = ["mlp"]
+    optimizers = ["adam[lr=[3e-3,1e-2,3e-2]]"]
+
+Top-level ``problems`` and ``optimizers`` together form the config's first group. With
+groups, the config is a suite of its own. Without, ``suite`` (default "default") must
+name a built-in suite, and a lone ``problems`` or ``optimizers`` list overrides its
+selection the way the command-line flags do.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from bench.spec import SpecError, canonical, expand, parse_spec
+
+
+class Cell(NamedTuple):
+    """One (problem, optimizer) selection; the fields of ``bench.runner.CellSpec``."""
+
+    problem: str
+    problem_params: dict[str, Any]
+    optimizer: str
+    optimizer_params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Every problem SPEC here crossed with every optimizer SPEC here."""
+
+    problems: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    note: str = ""  # why these optimizers (and hyperparameters) suit these problems
+
+    def cells(self) -> list[Cell]:
+        probs = [c for s in self.problems for c in expand(s)]
+        opts = [c for s in self.optimizers for c in expand(s)]
+        return [Cell(pn, pp, on, op) for pn, pp in probs for on, op in opts]
+
+    def problem_names(self) -> set[str]:
+        return {parse_spec(s)[0] for s in self.problems}
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    groups: tuple[Group, ...]
+    description: str = ""
+    starts: int | None = None  # None: the harness default (bench.runner.Settings)
+    steps: int | None = None
+
+    def cells(self) -> list[Cell]:
+        """All cells of all groups, in order, each (problem, config) once."""
+        out, seen = [], set()
+        for g in self.groups:
+            for c in g.cells():
+                key = (
+                    canonical(c.problem, c.problem_params),
+                    canonical(c.optimizer, c.optimizer_params),
+                )
+                if key not in seen:
+                    seen.add(key)
+                    out.append(c)
+        return out
+
+
+def override(
+    suite: Suite,
+    problems: Sequence[str] | None = None,
+    optimizers: Sequence[str] | None = None,
+    name: str | None = None,
+) -> Suite:
+    """The suite with its problem and/or optimizer selection replaced.
+
+    - both given: one group, problems x optimizers;
+    - optimizers only: every problem of the suite x the given optimizers;
+    - problems only: each given problem gets the optimizers of every group that holds
+      a problem of the same name (so tuned learning rates follow their problem), or,
+      for a problem the suite does not hold, those of the suite's first group.
+    """
+    name = name or suite.name
+    if problems is None and optimizers is None:
+        return replace(suite, name=name)
+    if problems is not None and optimizers is not None:
+        groups = (Group(tuple(problems), tuple(optimizers)),)
+    elif optimizers is not None:
+        probs = tuple(dict.fromkeys(p for g in suite.groups for p in g.problems))
+        groups = (Group(probs, tuple(optimizers)),)
+    else:
+        assert problems is not None
+        new = []
+        for p in problems:
+            pname = parse_spec(p)[0]
+            hits = [g for g in suite.groups if pname in g.problem_names()]
+            for g in hits or suite.groups[:1]:
+                new.append(Group((p,), g.optimizers, g.note))
+        groups = tuple(new)
+    return replace(suite, name=name, groups=groups)
+
+
+# ---------------------------------------------------------------------------- suites
+
+# Scale-free methods: line searches and (quasi-)Newton need no learning rate.
+SCALE_FREE = ("gd[armijo=true,lr=1]", "newton", "bfgs", "lbfgs")
+
+# Fixed-step methods on quadratic[dim=20,kappa=100] (mu = 1, L = 100). Polyak's tuned
+# heavy ball: lr = 4/(sqrt(L)+sqrt(mu))^2 = 0.0331, beta = ((sqrt(k)-1)/(sqrt(k)+1))^2
+# = 0.669, swept from slow (0.01: ~210 steps to tol) past the stability limit
+# 2(1+beta)/L = 0.0334 (0.05 diverges): the report's lr-sweep plot. Nesterov with
+# lr = 1/L, beta = (sqrt(k)-1)/(sqrt(k)+1). gd around 2/L = 0.02: 0.01 misses tol in
+# 500 steps, 0.019 reaches it (~360), 0.05 diverges.
+QUADRATIC = "quadratic[dim=20,kappa=100]"
+QUADRATIC_FIRST_ORDER = (
+    "momentum[beta=0.669,lr=[0.01,0.02,0.0331,0.05]]",
+    "nesterov[beta=0.818,lr=0.01]",
+    "gd[lr=[0.01,0.019,0.05]]",
+    "adam[lr=[0.01,0.1,1]]",
+)
+
+DEFAULT_PROBLEMS = (
+    "rosenbrock[n=2]",
+    QUADRATIC,
+    "beale",
+    "helical_valley",
+    "powell_singular",
+    "wood",
+    "brown_badly_scaled",
+    "logistic_regression",
+    "house_prices",
+    "mlp",
+)
+
+
+def _default() -> Suite:
+    return Suite(
+        "default",
+        (
+            Group(DEFAULT_PROBLEMS, SCALE_FREE, "no learning rate to tune"),
+            Group((QUADRATIC,), QUADRATIC_FIRST_ORDER, "L = 100: lr ~ 1/L, sweeps"),
+            Group(
+                ("logistic_regression",),
+                (
+                    "momentum[beta=0.9,lr=1]",
+                    "nesterov[beta=0.9,lr=1]",
+                    "adam[lr=0.1]",
+                    "optax:adam[lr=0.1]",
+                ),
+                "L ~ 0.4 at x0: lr ~ 1; optax's Adam beside ours",
+            ),
+            Group(
+                ("mlp",),
+                (
+                    "momentum[beta=0.9,lr=0.1]",
+                    "nesterov[beta=0.9,lr=0.1]",
+                    "adam[lr=0.03]",
+                    "optax:adam[lr=0.03]",
+                ),
+                "L ~ 10 at x0: lr ~ 0.1",
+            ),
+            Group(
+                ("rosenbrock[n=2]",),
+                ("momentum[beta=0.9,lr=0.001]", "adam[lr=0.03]"),
+                "L ~ 1.5e3 at x0: lr ~ 1e-3; the curved valley defeats fixed steps",
+            ),
+            Group(
+                ("rosenbrock[n=2]", QUADRATIC, "logistic_regression"),
+                ("scipy:BFGS",),
+                "scipy's BFGS beside ours",
+            ),
+        ),
+        "a cross-section: every optimizer of ours on classic, MGH and ML problems, "
+        "lr sweeps, scipy's BFGS and optax's Adam; what `make run` runs",
+        starts=4,
+        steps=500,
+    )
+
+
+def _smoke() -> Suite:
+    return Suite(
+        "smoke",
+        (
+            Group(("rosenbrock[n=2]",), SCALE_FREE),
+            Group(
+                ("quadratic[dim=5,kappa=10]",),
+                ("gd[lr=[0.05,0.1,0.18]]", "adam[lr=0.1]"),
+                "L = 10: gd stable below lr = 0.2",
+            ),
+            Group(("rosenbrock[n=2]",), ("scipy:BFGS",)),
+        ),
+        "a quick check of the whole pipeline (under a minute)",
+        starts=2,
+        steps=200,
+    )
+
+
+def _mgh_names() -> tuple[str, ...]:
+    try:
+        from problems.mgh import MGH_NAMES
+    except ImportError as exc:
+        raise ValueError(
+            f"suite needs problems.mgh.MGH_NAMES, which is not available: {exc}"
+        ) from None
+    return tuple(MGH_NAMES)
+
+
+def _mgh_groups() -> tuple[Group, ...]:
+    return (
+        Group(
+            _mgh_names(),
+            (*SCALE_FREE, "scipy:BFGS"),
+            "More, Garbow & Hillstrom 1981 at their standard sizes",
+        ),
+    )
+
+
+def _mgh() -> Suite:
+    return Suite(
+        "mgh",
+        _mgh_groups(),
+        "all 35 More-Garbow-Hillstrom problems, scale-free methods and scipy's BFGS",
+        starts=4,
+        steps=2000,
+    )
+
+
+def _ml_groups() -> tuple[Group, ...]:
+    logreg = ("logistic_regression", "logistic_regression[reg=0.0001]")
+    mlps = ("mlp", "mlp[hidden=32]")
+    return (
+        Group((*logreg, "house_prices", "mlp"), SCALE_FREE),
+        Group(
+            ("mlp[hidden=32]",),
+            tuple(o for o in SCALE_FREE if o != "newton"),
+            "dim 97: Newton's dense Hessian costs ~40 ms a step here (minutes a cell)",
+        ),
+        Group(
+            logreg,
+            (
+                "gd[lr=[0.3,1,3]]",
+                "momentum[beta=0.9,lr=[0.1,0.3,1]]",
+                "nesterov[beta=0.9,lr=1]",
+                "adam[lr=[0.01,0.1,1]]",
+                "optax:adam[lr=0.1]",
+            ),
+            "L <~ 0.4: lr ~ 1",
+        ),
+        Group(
+            mlps,
+            (
+                "gd[lr=[0.03,0.1,0.3]]",
+                "momentum[beta=0.9,lr=[0.03,0.1]]",
+                "nesterov[beta=0.9,lr=0.1]",
+                "adam[lr=[0.003,0.01,0.03]]",
+                "optax:adam[lr=0.03]",
+            ),
+            "L ~ 10: lr ~ 0.1",
+        ),
+        Group(
+            ("house_prices",),
+            ("adam[lr=[0.1,1,10]]",),
+            "raw features, L ~ 6e4: only a per-coordinate step copes",
+        ),
+        # not on the MLPs: without a known f* scipy runs all its iterations through
+        # Python callbacks, ~10 s a cell
+        Group(logreg, ("scipy:L-BFGS-B",)),
+    )
+
+
+def _ml() -> Suite:
+    return Suite(
+        "ml",
+        _ml_groups(),
+        "machine-learning objectives: all optimizers, lr sweeps, optax and scipy peers",
+        starts=4,
+        steps=1000,
+    )
+
+
+def _full() -> Suite:
+    big_quadratics = "quadratic[dim=100,kappa=[100,10000],spectrum=[linear,log]]"
+    extra = (
+        Group(
+            ("rosenbrock[n=[10,100]]", big_quadratics),
+            (*SCALE_FREE, "scipy:L-BFGS-B", "scipy:Newton-CG", "optimistix:BFGS"),
+            "larger instances",
+        ),
+        Group(
+            (big_quadratics,),
+            ("nesterov[beta=0.9,lr=0.01]", "adam[lr=[0.01,0.1,1]]"),
+            "L = 1e2 and 1e4 share mu = 1: lr ~ 1/L for the smaller",
+        ),
+    )
+    return Suite(
+        "full",
+        (*_default().groups, *_mgh_groups(), *_ml_groups(), *extra),
+        "default + mgh + ml + larger instances and more peers",
+        starts=4,
+        steps=1000,
+    )
+
+
+_SUITES: dict[str, Callable[[], Suite]] = {
+    "smoke": _smoke,
+    "default": _default,
+    "mgh": _mgh,
+    "ml": _ml,
+    "full": _full,
+}
+
+
+def names() -> list[str]:
+    return list(_SUITES)
+
+
+def get(name: str) -> Suite:
+    """A built-in suite (ValueError naming the valid ones)."""
+    if name not in _SUITES:
+        raise ValueError(f"unknown suite {name!r}; valid suites: {', '.join(_SUITES)}")
+    return _SUITES[name]()
+
+
+# ---------------------------------------------------------------------------- configs
+
+SETTING_KEYS = ("starts", "steps", "gtol", "tol", "seed", "precision")
+_CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups")
+
+
+@dataclass(frozen=True)
+class Config:
+    suite: Suite
+    settings: dict[str, Any] = field(default_factory=dict)  # keys of SETTING_KEYS
+
+
+def load_config(path: str | Path) -> Config:
+    """Read a TOML config (format in the module docstring). ValueError / OSError /
+    tomllib.TOMLDecodeError on a bad one, the message naming the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config {path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ValueError(
+            f"cannot read config {path}: {exc.strerror or exc}; --config takes a "
+            "TOML file (see --help)"
+        ) from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: str | Path = "config") -> Config:
+    where = f"config {path}"
+    unknown = sorted(set(data) - set(_CONFIG_KEYS) - set(SETTING_KEYS))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key {', '.join(unknown)}; "
+            f"accepted: {', '.join(_CONFIG_KEYS + SETTING_KEYS)}"
+        )
+    name = _str(data, "suite", where)
+    description = _str(data, "description", where) or ""
+    problems = _specs(data, "problems", where)
+    optimizers = _specs(data, "optimizers", where)
+    groups = []
+    raw_groups = data.get("groups", [])
+    if not isinstance(raw_groups, list):
+        raise ValueError(f"{where}: groups must be an array of tables ([[groups]])")
+    for i, g in enumerate(raw_groups):
+        gw = f"{where}: groups[{i}]"
+        if not isinstance(g, dict):
+            raise ValueError(f"{gw} must be a table with problems and optimizers")
+        extra = sorted(set(g) - {"problems", "optimizers", "note"})
+        if extra:
+            raise ValueError(
+                f"{gw}: unknown key {', '.join(extra)}; accepted: problems, "
+                "optimizers, note"
+            )
+        gp, go = _specs(g, "problems", gw), _specs(g, "optimizers", gw)
+        if not gp or not go:
+            raise ValueError(f"{gw} needs non-empty problems and optimizers lists")
+        groups.append(Group(tuple(gp), tuple(go), _str(g, "note", gw) or ""))
+
+    if groups:
+        if (problems is None) != (optimizers is None):
+            raise ValueError(
+                f"{where}: with [[groups]], give both top-level problems and "
+                "optimizers (they form the first group) or neither"
+            )
+        if problems is not None and optimizers is not None:
+            groups.insert(0, Group(tuple(problems), tuple(optimizers)))
+        suite = Suite(name or path_stem(path), tuple(groups), description)
+    elif problems is not None and optimizers is not None:
+        suite = Suite(
+            name or path_stem(path),
+            (Group(tuple(problems), tuple(optimizers)),),
+            description,
+        )
+    else:
+        base_name = name or "default"
+        if base_name not in _SUITES:
+            raise ValueError(
+                f"{where}: suite {base_name!r} is not built in ({', '.join(_SUITES)}); "
+                "to define a suite, give both problems and optimizers, or [[groups]]"
+            )
+        suite = override(get(base_name), problems, optimizers)
+        if description:
+            suite = replace(suite, description=description)
+
+    settings = {k: data[k] for k in SETTING_KEYS if k in data}
+    for k, v in settings.items():
+        check_setting(k, v, where)
+    _check_specs(suite, where)
+    return Config(suite, settings)
+
+
+def path_stem(path: str | Path) -> str:
+    return Path(path).stem or "config"
+
+
+def _str(data: dict[str, Any], key: str, where: str) -> str | None:
+    v = data.get(key)
+    if v is not None and (not isinstance(v, str) or not v.strip()):
+        raise ValueError(f"{where}: {key} must be a non-empty string, got {v!r}")
+    return v
+
+
+def _specs(data: dict[str, Any], key: str, where: str) -> list[str] | None:
+    v = data.get(key)
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, list) or not v or not all(isinstance(s, str) for s in v):
+        raise ValueError(
+            f"{where}: {key} must be a non-empty list of SPEC strings, e.g. "
+            f'{key} = ["{"rosenbrock[n=[2,10]]" if key == "problems" else "bfgs"}"]'
+        )
+    for s in v:
+        try:
+            parse_spec(s)
+        except SpecError as exc:
+            raise ValueError(f"{where}: {key}: {exc}") from None
+    return v
+
+
+def _check_specs(suite: Suite, where: str) -> None:
+    for g in suite.groups:
+        for s in (*g.problems, *g.optimizers):
+            try:
+                parse_spec(s)
+            except SpecError as exc:
+                raise ValueError(f"{where}: {exc}") from None
+
+
+def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
+    """Validate one run setting; ValueError saying what is accepted. ``where`` prefixes
+    the message (a config file); ``name`` is how the setting was spelt (``--tol``)."""
+    prefix = f"{where}: " if where else ""
+    name = name or key
+    if key in ("starts", "steps"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{prefix}{name} must be an integer >= 1, got {value!r}")
+    elif key == "seed":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{prefix}{name} must be an integer >= 0, got {value!r}")
+    elif key in ("gtol", "tol"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (ok and math.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"{prefix}{name} must be a finite number >= 0, got {value!r}"
+            )
+    elif key == "precision":
+        if value not in ("float64", "float32"):
+            raise ValueError(
+                f"{prefix}{name} must be float64 or float32, got {value!r}"
+            )
+    else:
+        raise ValueError(f"{prefix}unknown setting {key!r}")
+    return value
+
+
+def folder_name(name: str) -> str:
+    """A suite name made safe for a folder name."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", name).strip("-.") or "run"
+
+
+def summarize(suite: Suite) -> tuple[int, int, int]:
+    """(cells, distinct problems, distinct configs) of a suite."""
+    cells = suite.cells()
+    probs = {canonical(c.problem, c.problem_params) for c in cells}
+    opts = {canonical(c.optimizer, c.optimizer_params) for c in cells}
+    return len(cells), len(probs), len(opts)
+
+
+def all_specs(suite: Suite) -> Iterable[str]:
+    for g in suite.groups:
+        yield from g.problems
+        yield from g.optimizers

@@ -1,0 +1,333 @@
+"""``python -m bench`` as a user runs it: subprocesses in a scratch folder."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    return env
+
+
+def bench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["list"], ["report"]])
+def test_help(command, tmp_path):
+    r = bench(*command, "--help", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage: python -m bench")
+    assert "examples:" in r.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_help_documents_specs_and_config(tmp_path):
+    out = bench("run", "--help", cwd=tmp_path).stdout
+    for word in (
+        "--suite",
+        "--config",
+        "--problems",
+        "--optimizers",
+        "--starts",
+        "--steps",
+        "--gtol",
+        "--tol",
+        "--seed",
+        "--precision",
+        "--out",
+        "--no-report",
+        "NAME[k=v",
+        "[[groups]]",
+        "smoke",
+    ):
+        assert word in out, word
+
+
+def test_no_command_prints_help(tmp_path):
+    r = bench(cwd=tmp_path)
+    assert r.returncode == 2
+    assert "COMMAND" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_list(tmp_path):
+    r = bench("list", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    # problems with their constructor defaults, optimizers with their defaults
+    assert "rosenbrock" in out and "n=2" in out
+    assert "quadratic" in out and "kappa=100.0" in out
+    assert "adam" in out and "lr=0.001, b1=0.9, b2=0.999, eps=1e-08" in out
+    assert "gd" in out and "armijo=false" in out
+    assert "scipy:BFGS" in out  # peers
+    for suite in ("smoke", "default", "mgh", "ml", "full"):
+        assert f"  {suite} " in out
+    assert "cells" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_list_one_section(tmp_path):
+    r = bench("list", "suites", cwd=tmp_path)
+    assert r.returncode == 0 and "Suites" in r.stdout and "Problems" not in r.stdout
+
+
+BAD = {
+    "unknown problem": (
+        ["run", "--problems", "nope", "--optimizers", "bfgs"],
+        "unknown problem 'nope'; valid names:",
+    ),
+    "unknown optimizer": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "bfgs", "nope"],
+        "unknown optimizer 'nope'; valid names:",
+    ),
+    "unknown peer": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "scipy:Nope"],
+        "unknown peer 'scipy:Nope'; valid names:",
+    ),
+    "malformed spec": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "adam[lr="],
+        "malformed spec 'adam[lr=': expected a value for 'lr' at the end",
+    ),
+    "invalid value": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "adam[lr=-1]"],
+        "lr must be > 0, got lr=-1",
+    ),
+    "unknown hyperparameter": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "adam[foo=1]"],
+        "optimizer 'adam' has no hyperparameter foo; accepted: lr",
+    ),
+    "invalid problem parameter": (
+        ["run", "--problems", "rosenbrock[n=1]", "--optimizers", "bfgs"],
+        "rosenbrock needs an integer n >= 2",
+    ),
+    "unknown suite": (["run", "--suite", "nope"], "unknown suite 'nope'; valid"),
+    "starts 0": (["run", "--starts", "0"], "--starts must be an integer >= 1, got 0"),
+    "negative tol": (
+        ["run", "--tol", "-1e-3"],
+        "--tol must be a finite number >= 0, got -0.001",
+    ),
+    "nan gtol": (
+        ["run", "--gtol", "nan"],
+        "--gtol must be a finite number >= 0, got nan",
+    ),
+    "negative seed": (
+        ["run", "--seed", "-1"],
+        "--seed must be an integer >= 0, got -1",
+    ),
+    "not an int": (["run", "--steps", "ten"], "argument --steps: invalid int value"),
+    "bad precision": (["run", "--precision", "float16"], "invalid choice: 'float16'"),
+    "suite and config": (
+        ["run", "--suite", "smoke", "--config", "c.toml"],
+        "not allowed with argument",
+    ),
+    "missing config": (
+        ["run", "--config", "missing.toml"],
+        "cannot read config missing.toml: No such file",
+    ),
+    "missing run dir": (["report", "nowhere"], "RUN_DIR nowhere is not a folder"),
+    "no runs at all": (["report"], "no run folder with a runs.parquet under results"),
+    "unknown command": (["frobnicate"], "invalid choice: 'frobnicate'"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_runs(tmp_path_factory):
+    """Every BAD case, each in a scratch folder of its own, run a few at a time (each
+    is a fresh interpreter importing jax: ~1 s alone)."""
+
+    def one(case):
+        cwd = tmp_path_factory.mktemp("bad")
+        return case, cwd, bench(*BAD[case][0], cwd=cwd)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return {case: (cwd, r) for case, cwd, r in pool.map(one, BAD)}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(case, bad_runs):
+    says = BAD[case][1]
+    cwd, r = bad_runs[case]
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    assert says in lines[0], lines[0]
+    assert list(cwd.iterdir()) == []  # no results folder
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("problems = [\n", "invalid TOML"),
+        ('problems = ["rosenbrock"]\nbogus = 1\n', "unknown key bogus"),
+        ('problems = ["rosenbrock"]\noptimizers = ["adam[lr=]"]\n', "malformed spec"),
+        ('suite = "smoke"\nstarts = 0\n', "starts must be an integer >= 1"),
+        ('problems = ["rosenbrock"]\noptimizers = ["nope"]\n', "unknown optimizer"),
+    ],
+)
+def test_bad_config(text, says, tmp_path):
+    cfg = _write(tmp_path / "c.toml", text)
+    r = bench("run", "--config", str(cfg), cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+
+
+def test_out_must_be_new_or_empty(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "runs.parquet").write_text("")
+    r = bench(
+        "run",
+        "--problems",
+        "rosenbrock",
+        "--optimizers",
+        "bfgs",
+        "--out",
+        "taken",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "already exists" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["runs.parquet"]
+
+
+RUN_COLUMNS = {
+    "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
+    "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
+    "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
+    "njev", "nhev", "steps_to_tol", "nfev_to_tol", "njev_to_tol", "rate", "order",
+    "rate_theory", "compile_s", "run_s", "time_to_tol_s", "num_steps", "gtol", "tol",
+}  # fmt: skip
+
+
+def test_end_to_end_run_and_report(tmp_path):
+    out = tmp_path / "results" / "run1"
+    r = bench(
+        "run", "--problems", "rosenbrock", "--optimizers", "bfgs", "gd[lr=1e-3]",
+        "--starts", "2", "--steps", "50", "--out", str(out),
+        cwd=tmp_path, timeout=180,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 4
+    assert RUN_COLUMNS <= set(runs.columns), RUN_COLUMNS - set(runs.columns)
+    assert set(runs.config) == {"bfgs", "gd[armijo=False,lr=0.001]"}
+    assert (runs.num_steps == 50).all() and sorted(runs.start) == [0, 0, 1, 1]
+    # bfgs solves Rosenbrock from both starts within 50 steps; gd cannot
+    assert runs[runs.optimizer == "bfgs"].solved.all()
+    assert not runs[runs.optimizer == "gd"].solved.any()
+    assert (out / "traces.parquet").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["suite"] == "custom"
+    assert manifest["precision"] == "float64"
+    assert "--problems" in manifest["command"]
+    assert (out / "report" / "index.html").exists()
+    assert (out / "report" / "report.md").exists()
+    # the terminal summary: rich must not eat "[...]" labels as markup
+    assert "gd[armijo=False,lr=0.001]" in r.stdout
+    assert "2/2" in r.stdout and "0/2" in r.stdout
+    assert str(out / "report" / "index.html") in r.stdout
+
+    # `report` without RUN_DIR finds the newest run under ./results
+    (out / "report" / "index.html").unlink()
+    r = bench("report", cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (out / "report" / "index.html").exists()
+    assert "index.html" in r.stdout
+
+
+def test_float32_no_report_and_default_folder(tmp_path):
+    r = bench(
+        "run", "--problems", "quadratic[dim=3,kappa=10]", "--optimizers",
+        "gd[lr=0.1]", "--starts", "1", "--steps", "20", "--precision", "float32",
+        "--no-report",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (run_dir,) = (tmp_path / "results").iterdir()
+    assert run_dir.name.endswith("_custom")
+    assert not (run_dir / "report").exists()
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["precision"] == "float32"
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    assert runs.tol.iloc[0] == pytest.approx(1e-5)  # float32 default tolerances
+    assert runs.gtol.iloc[0] == pytest.approx(1e-6)
+    f = pd.read_parquet(run_dir / "traces.parquet").f.to_numpy()
+    assert (f.astype("float32").astype("float64") == f).all()  # computed in float32
+
+
+def test_config_run(tmp_path):
+    cfg = _write(
+        tmp_path / "mine.toml",
+        'problems = ["quadratic[dim=3,kappa=[2,10]]"]\noptimizers = ["gd[lr=0.1]"]\n'
+        "starts = 1\nsteps = 10\n",
+    )
+    r = bench("run", "--config", str(cfg), "--no-report", "--steps", "5", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    (run_dir,) = (tmp_path / "results").iterdir()
+    assert run_dir.name.endswith("_mine")
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    assert len(runs) == 2 and (runs.num_steps == 5).all()  # the flag wins
+
+
+def test_ctrl_c_keeps_finished_cells(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--problems", "rosenbrock",
+         "--optimizers", "bfgs", "newton", "gd[lr=[1e-4,2e-4,3e-4,4e-4,5e-4]]",
+         "--starts", "1", "--steps", "20", "--no-report", "--out", str(out)],
+        cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                cells = json.loads((out / "manifest.json").read_text())["cells"]
+            except (OSError, ValueError, KeyError):
+                cells = []
+            if cells:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert "interrupted" in last and str(out) in last, err
+    assert "Traceback" not in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert 1 <= len(manifest["cells"]) < 7
+    assert len(pd.read_parquet(out / "runs.parquet")) >= 1
