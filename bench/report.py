@@ -354,9 +354,11 @@ def _nan_quantiles(mat: np.ndarray, qs: Sequence[float]) -> np.ndarray:
 
 
 def _style(index: int) -> dict[str, Any]:
-    cmap = matplotlib.colormaps["tab10"]
+    """20 distinct colours (tab20's dark shades, then its light ones), then dashes."""
+    cmap = matplotlib.colormaps["tab20"]
+    color = cmap((2 * index) % 20 + (index // 10) % 2)
     styles = ["-", "--", ":", "-."]
-    return {"color": cmap(index % 10), "linestyle": styles[(index // 10) % len(styles)]}
+    return {"color": color, "linestyle": styles[(index // 20) % len(styles)]}
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -696,7 +698,7 @@ def _convergence_figure(
     panels = [
         (axes[0, 0], "step", "gap", "step", "gap f - f*"),
         (axes[0, 1], "njev", "gap", "gradient evaluations (njev)", "gap f - f*"),
-        (axes[1, 0], "time_s", "gap", "time (s)", "gap f - f*"),
+        (axes[1, 0], "time_s", "gap", "time (s, log)", "gap f - f*"),
         (axes[1, 1], "step", "grad_norm", "step", "gradient norm ||g||"),
     ]
     gfloor = 1e-300
@@ -725,7 +727,8 @@ def _convergence_figure(
             xs = [ts[xcol].to_numpy(float) for ts in per_start]
             ys = [_clip_log(ts[ycol].to_numpy(float), fl) for ts in per_start]
             grid, lo, med, hi = median_band(xs, ys)
-            ok = np.isfinite(med)
+            # time spans microseconds (compiled) to seconds (scipy): log x, from > 0
+            ok = np.isfinite(med) & ((grid > 0) if xcol == "time_s" else True)
             if not ok.any():
                 continue
             ax.plot(grid[ok], 10.0 ** med[ok], lw=1.6, **style)
@@ -739,8 +742,10 @@ def _convergence_figure(
                     lw=0,
                 )
             lims[i].extend([np.nanmin(lo[ok]), np.nanmax(hi[ok])])
-    for i, (ax, _, _, xlabel, ylabel) in enumerate(panels):
+    for i, (ax, xcol, _, xlabel, ylabel) in enumerate(panels):
         _log_axis(ax, "y")
+        if xcol == "time_s" and lims[i]:
+            _log_axis(ax, "x")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel + " (log)")
         ax.grid(True, which="major", alpha=0.3)

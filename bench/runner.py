@@ -189,13 +189,10 @@ def _run_peer(cell: Cell, x0s: np.ndarray, s: Settings) -> dict[str, Any]:
     pr = peers.run_peer(
         cell.problem, cell.optimizer, cell.params, x0s, s.num_steps, s.gtol, s.tol
     )
-    per_start = []
-    for j, tr in enumerate(pr.traces):
-        path = None
-        if cell.problem.dim == 2:  # peers report only the final iterate
-            path = np.full((len(tr["f"]), 2), np.nan)
-            path[0], path[-1] = x0s[j], pr.x[j]
-        per_start.append({**tr, "path": path, "status": pr.status[j]})
+    # peers report no per-step iterates: no path for the contour plots
+    per_start = [
+        {**tr, "path": None, "status": pr.status[j]} for j, tr in enumerate(pr.traces)
+    ]
     return {
         "per_start": per_start,
         "compile_s": pr.compile_s,
