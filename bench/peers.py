@@ -59,6 +59,7 @@ import numpy as np
 from jax import lax
 
 from bench.driver import check_starts
+from optimizers.base import check_positive, check_unit
 from problems.base import Problem
 
 PEER_NAMES: tuple[str, ...] = (
@@ -139,37 +140,14 @@ def check_peer(name: str, params: dict[str, Any]) -> None:
         )
     for key, value in params.items():
         if key in ("lr", "eps"):
-            _positive(key, value)
+            check_positive(key, value)
         else:  # momentum, b1, b2
-            _unit(key, value)
+            check_unit(key, value)
 
 
 def _check_name(name: str) -> None:
     if name not in _DEFAULTS:
         raise ValueError(f"unknown peer {name!r}; valid names: {', '.join(PEER_NAMES)}")
-
-
-def _number(key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} must be a number, got {key}={value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{key} must be finite, got {key}={value}")
-    return v
-
-
-def _positive(key: str, value: Any) -> float:
-    v = _number(key, value)
-    if not v > 0:
-        raise ValueError(f"{key} must be > 0, got {key}={value}")
-    return v
-
-
-def _unit(key: str, value: Any) -> float:
-    v = _number(key, value)
-    if not 0 <= v < 1:
-        raise ValueError(f"{key} must be in [0, 1), got {key}={value}")
-    return v
 
 
 def _check_knobs(num_steps: int, gtol: float, tol: float) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ import pandas as pd
 
 from bench.rates import convergence_order, linear_rate
 
-RESULTS_DIR = Path("results")
 # runs.parquet column order, as documented in docs/schema.md
 RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
@@ -104,46 +103,66 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     return runs[RUN_COLUMNS], traces
 
 
-def manifest(
-    command: list[str], suite: str, settings: dict, compile_options: dict
-) -> dict:
+def manifest(command: list[str], suite: str, settings: dict) -> dict:
     """Provenance: command, settings, versions, machine, threads, git commit, times."""
-    import jax
-    import jaxlib
-
-    versions = {"python": sys.version.split()[0], "jax": jax.__version__}
-    versions["jaxlib"] = jaxlib.__version__
-    for mod in ("numpy", "scipy", "pandas", "pyarrow", "optax", "optimistix"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            versions[mod] = None
-    thread_vars = (
-        "XLA_FLAGS",
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "OPENBLAS_CORETYPE",
-    )
+    env = environment()
     return {
         "command": command,
         "suite": suite,
         **settings,
-        "versions": versions,
-        "platform": {
-            "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine(),
-            "system": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "devices": [str(d) for d in jax.devices()],
-            "threads": {v: os.environ.get(v) for v in thread_vars},
-            "compiler_options": compile_options,
-        },
+        "versions": env.pop("versions"),
+        "platform": env,
         "git_commit": _git_commit(),
         "started": now(),
         "finished": None,
         "status": "running",
         "cells": [],
+    }
+
+
+def environment() -> dict[str, Any]:
+    """Versions, CPU, thread settings, XLA options and load: what moves timings."""
+    import jax
+    import jaxlib
+
+    from bench import driver
+
+    versions = {"python": platform.python_version(), "jax": jax.__version__}
+    versions["jaxlib"] = jaxlib.__version__
+    versions["numpy"] = np.__version__
+    for mod in ("scipy", "pandas", "pyarrow", "optax", "optimistix"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:
+            versions[mod] = None
+    thread_vars = (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "XLA_FLAGS",
+        "JAX_PLATFORMS",
+        "OPENBLAS_CORETYPE",
+    )
+    affinity = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    )
+    blas = None
+    with contextlib.suppress(Exception):
+        deps = np.show_config(mode="dicts")["Build Dependencies"]
+        blas = deps["blas"]["name"]
+    return {
+        "versions": versions,
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": affinity,
+        "thread_env": {k: os.environ.get(k) for k in thread_vars},
+        "numpy_blas": blas,
+        "jax_devices": [str(d) for d in jax.devices()],
+        "jax_x64": bool(jax.config.jax_enable_x64),
+        "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
+        "our_compiler_options": dict(driver.COMPILER_OPTIONS),
+        "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -159,11 +178,3 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
-
-
-def latest_run(results_dir: Path = RESULTS_DIR) -> Path:
-    """The newest folder under ``results_dir`` that holds a runs.parquet."""
-    runs = sorted(p.parent for p in Path(results_dir).glob("*/runs.parquet"))
-    if not runs:
-        raise ValueError(f"no run with a runs.parquet under {results_dir}/")
-    return max(runs, key=lambda p: p.stat().st_mtime)

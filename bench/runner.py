@@ -290,9 +290,7 @@ def run(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta = results.manifest(
-        command, suite, asdict(settings), getattr(driver, "COMPILER_OPTIONS", {})
-    )
+    meta = results.manifest(command, suite, asdict(settings))
     results.write_json(meta, out_dir / "manifest.json")
     all_runs: list[pd.DataFrame] = []
     all_traces: list[pd.DataFrame] = []

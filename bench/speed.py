@@ -38,7 +38,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -52,7 +51,7 @@ import numpy as np
 import bench  # noqa: F401  (turns on float64 before any array exists)
 import optimizers
 import problems
-from bench import driver
+from bench import driver, results
 
 GTOL = 1e-8
 MAX_STEPS = 1000  # budget of the stopping programs; BFGS needs about 40 steps
@@ -140,51 +139,6 @@ def _driver_options(options: dict[str, Any]) -> Iterator[None]:
         driver.COMPILER_OPTIONS = saved_options
         driver._COMPILED.clear()
         driver._COMPILED.update(saved_cache)
-
-
-# ----------------------------------------------------------------------- environment
-
-
-def environment() -> dict[str, Any]:
-    """Versions, CPU, thread settings and load: what moves these timings."""
-    import jaxlib
-
-    versions = {"python": platform.python_version(), "jax": jax.__version__}
-    versions["jaxlib"] = jaxlib.__version__
-    versions["numpy"] = np.__version__
-    for mod in ("scipy", "optax", "optimistix"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except Exception:
-            versions[mod] = None
-    thread_vars = (
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "XLA_FLAGS",
-        "JAX_PLATFORMS",
-    )
-    affinity = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    )
-    blas = None
-    with contextlib.suppress(Exception):
-        deps = np.show_config(mode="dicts")["Build Dependencies"]
-        blas = deps["blas"]["name"]
-    return {
-        "versions": versions,
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": affinity,
-        "thread_env": {k: os.environ.get(k) for k in thread_vars},
-        "numpy_blas": blas,
-        "jax_devices": [str(d) for d in jax.devices()],
-        "jax_x64": bool(jax.config.jax_enable_x64),
-        "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
-        "our_compiler_options": dict(driver.COMPILER_OPTIONS),
-        "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
 
 
 # ---------------------------------------------------------------------------- peers
@@ -682,7 +636,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(line, flush=True)
 
     t_start = time.perf_counter()
-    env = environment()
+    env = results.environment()
     log("optbench peer speed benchmark" + (" (quick mode)" if cfg.quick else ""))
     log(
         f"jax {env['versions']['jax']}, jaxlib {env['versions']['jaxlib']}, numpy "
