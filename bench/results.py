@@ -103,6 +103,15 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     return runs[RUN_COLUMNS], traces
 
 
+def one_blas_thread():
+    """Limit BLAS to one thread (a context manager). scipy's peers call BLAS on tiny
+    arrays, where a second thread only adds contention: L-BFGS-B on rosenbrock n=10
+    ran 2x slower with two threads on a 2-core machine."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def manifest(command: list[str], suite: str, settings: dict) -> dict:
     """Provenance: command, settings, versions, machine, threads, git commit, times."""
     env = environment()
@@ -158,12 +167,19 @@ def environment() -> dict[str, Any]:
         "cpus_usable": affinity,
         "thread_env": {k: os.environ.get(k) for k in thread_vars},
         "numpy_blas": blas,
+        "blas_threads": _blas_threads(),
         "jax_devices": [str(d) for d in jax.devices()],
         "jax_x64": bool(jax.config.jax_enable_x64),
         "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
         "our_compiler_options": dict(driver.COMPILER_OPTIONS),
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
 
 def _git_commit() -> str | None:

@@ -288,7 +288,11 @@ def run(
     A cell that raises is recorded as failed in the manifest and the run goes on;
     Ctrl-C stops the run, marks the manifest "interrupted" and re-raises.
     """
-    out_dir = Path(out_dir)
+    with results.one_blas_thread():  # before the manifest, which records it
+        return _run(cells, settings, Path(out_dir), suite, command, progress)
+
+
+def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = results.manifest(command, suite, asdict(settings))
     results.write_json(meta, out_dir / "manifest.json")

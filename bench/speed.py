@@ -631,6 +631,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print it, and return every measured number."""
     cfg = _parse(argv)
+    with results.one_blas_thread():  # as in the runner: fair to scipy on tiny arrays
+        return _main(cfg)
+
+
+def _main(cfg: argparse.Namespace) -> dict[str, Any]:
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -648,7 +653,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"CPU: {env['processor']}, {env['cpu_count']} cores ({env['cpus_usable']} "
         f"usable), load average {env['loadavg_start']}; devices {env['jax_devices']}"
     )
-    log(f"threads: {env['thread_env']}; numpy BLAS {env['numpy_blas']}")
+    log(
+        f"threads: {env['thread_env']}; numpy BLAS {env['numpy_blas']}, "
+        f"{env['blas_threads']} thread(s)"
+    )
     log(
         f"our XLA compile options: {env['our_compiler_options']}; peers: XLA "
         f"defaults; persistent cache: {env['jax_compilation_cache_dir']}"

@@ -56,6 +56,9 @@ def test_tables_follow_the_schema(run_dir):
     assert manifest["status"] == "complete" and manifest["finished"]
     assert [c["status"] for c in manifest["cells"]] == ["done"] * len(SPECS)
     assert manifest["num_steps"] == 60 and manifest["versions"]["jax"]
+    # BLAS is held to one thread during the run (fair to scipy on tiny arrays)
+    assert set(manifest["platform"]["blas_threads"]) <= {1}
+    assert manifest["platform"]["our_compiler_options"]
     assert not list(run_dir.glob(".*.tmp"))  # atomic writes leave no temp files
     # one trace row per step actually taken, and the runs table agrees with its end
     per_run = traces.groupby(["config", "problem", "start"])
