@@ -75,11 +75,8 @@ def _advance(problem: Problem, opt: Optimizer, c: _Carry, gtol: jax.Array):
 
 
 def _row(c: _Carry, alpha: jax.Array, record_path: bool) -> tuple:
-    """One row of the trace, packed by dtype: each scan output costs a write per step,
-    so three arrays cost less than eight in the loop body."""
-    floats = jnp.stack([c.state.f, jnp.linalg.norm(c.state.g), alpha])
-    flags = jnp.stack([c.done, c.diverged])
-    row = (floats, c.counts, flags)
+    g_norm = jnp.linalg.norm(c.state.g)
+    row = (c.state.f, g_norm, alpha, *c.counts, c.done, c.diverged)
     return row + (c.state.x,) if record_path else row
 
 
@@ -93,12 +90,13 @@ def _scan_run(problem: Problem, opt: Optimizer, num_steps: int, record_path: boo
 
         c, rows = lax.scan(body, c0, None, length=num_steps)
         first = _row(c0, jnp.zeros((), x0.dtype), record_path)
-        floats, counts, flags, *path = (
-            jnp.concatenate([a[None], b]) for a, b in zip(first, rows, strict=True)
-        )
-        return Trace(
-            *floats.T, *counts.T, *flags.T, x=c.state.x, path=path[0] if path else None
-        )
+        cols = [
+            jnp.concatenate([jnp.asarray(a)[None], b])
+            for a, b in zip(first, rows, strict=True)
+        ]
+        if record_path:
+            return Trace(*cols[:-1], x=c.state.x, path=cols[-1])
+        return Trace(*cols, x=c.state.x)
 
     return run
 
