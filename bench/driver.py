@@ -49,8 +49,9 @@ class _Carry(NamedTuple):
 def _start(problem: Problem, opt: Optimizer, x0: jax.Array, gtol: jax.Array) -> _Carry:
     state = opt.init(problem, x0)
     g_norm = jnp.linalg.norm(state.g)
-    no = jnp.array(False)
-    return _Carry(state, jnp.array([1, 1, 0]), g_norm <= gtol, no, no)
+    bad_start = ~(jnp.isfinite(state.f) & jnp.isfinite(g_norm))  # f(x0) = nan, say
+    done = (g_norm <= gtol) | bad_start
+    return _Carry(state, jnp.array([1, 1, 0]), done, bad_start, jnp.array(False))
 
 
 def _advance(problem: Problem, opt: Optimizer, c: _Carry, gtol: jax.Array):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from problems.classic import quadratic_spectrum
+
 
 def _usable(gaps: np.ndarray, floor: float) -> np.ndarray:
     """Indices of the prefix of steps whose gap is finite and above the rounding floor.
@@ -37,14 +39,6 @@ def convergence_order(errors: np.ndarray, floor: float, last: int = 4) -> float:
     return float(np.polyfit(e[:-1], e[1:], 1)[0])
 
 
-def quadratic_eigenvalues(params: dict) -> np.ndarray:
-    """The spectrum of ``problems.get("quadratic", **params)`` (see its docstring)."""
-    dim, kappa = int(params["dim"]), float(params["kappa"])
-    if params.get("spectrum", "linear") == "log":
-        return np.logspace(0.0, np.log10(kappa), dim)
-    return np.linspace(1.0, kappa, dim)
-
-
 def theoretical_rate(
     problem_name: str, problem_params: dict, optimizer: str, opt_params: dict
 ) -> float:
@@ -59,7 +53,9 @@ def theoretical_rate(
         return float("nan")
     if optimizer == "newton":
         return 0.0
-    lam = quadratic_eigenvalues(problem_params)
+    lam = quadratic_spectrum(
+        problem_params["dim"], problem_params["kappa"], problem_params["spectrum"]
+    )
     lr, beta = opt_params.get("lr"), opt_params.get("beta", 0.0)
     if optimizer == "gd" and not opt_params.get("armijo", False):
         radius = np.abs(1 - lr * lam)

@@ -89,7 +89,8 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
             {
                 **dict(zip(keys, key, strict=True)),
                 "final_gap": gap[-1],
-                "solved": bool(gap[-1] <= solved_threshold(fs, tol)),
+                "solved": bool(gap[-1] <= solved_threshold(fs, tol))
+                and not diverged.loc[key],
                 "steps_to_tol": at_first("step"),
                 "nfev_to_tol": at_first("nfev"),
                 "njev_to_tol": at_first("njev"),

@@ -22,7 +22,7 @@ def newton() -> Optimizer:
     """x_{k+1} = x_k - t_k |H_k|^{-1} g_k with t_k from Armijo backtracking from 1.
 
     |H| is the Hessian with each eigenvalue lambda replaced by max(|lambda|, delta),
-    delta = n eps max|lambda| (Nocedal & Wright 2006, sec. 3.4, eigenvalue
+    delta = n eps max|lambda| (1 if H = 0) (Nocedal & Wright 2006, sec. 3.4, eigenvalue
     modification; Greenstadt 1967): the pure Newton step where H is positive definite,
     a descent direction where it is not.
     """
@@ -32,7 +32,10 @@ def newton() -> Optimizer:
 
     def step(problem, s: NewtonState):
         lam, vecs = jnp.linalg.eigh(problem.hess(s.x))
-        floor = s.x.shape[0] * jnp.finfo(s.x.dtype).eps * jnp.max(jnp.abs(lam))
+        biggest = jnp.max(jnp.abs(lam))
+        eps = jnp.finfo(s.x.dtype).eps
+        # a zero Hessian gets floor 1, so that the step is -g rather than -g/0
+        floor = jnp.where(biggest > 0, s.x.shape[0] * eps * biggest, 1.0)
         d = -vecs @ ((vecs.T @ s.g) / jnp.maximum(jnp.abs(lam), floor))
         t, f, g, nfev, njev = backtracking(problem, s.x, s.f, s.g, d, t0=1.0)
         return NewtonState(s.x + t * d, f, g), StepInfo(t, nfev, njev, 1)

@@ -97,6 +97,34 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def check_int(
+    problem: str,
+    label: str,
+    value: Any,
+    minimum: int,
+    maximum: int | None = None,
+    multiple: int = 1,
+) -> int:
+    """An integer parameter in [minimum, maximum] (and a multiple of ``multiple``),
+    else a ValueError naming the problem and the parameter."""
+    ok = (
+        isinstance(value, (int, np.integer, float))
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+    )
+    if not ok:
+        raise ValueError(f"{problem} needs an integer {label}, got {label}={value!r}")
+    v = int(value)
+    if v < minimum or (maximum is not None and v > maximum):
+        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise ValueError(f"{problem} needs {label} {bound}, got {label}={v}")
+    if v % multiple:
+        raise ValueError(
+            f"{problem} needs {label} to be a multiple of {multiple}, got {label}={v}"
+        )
+    return v
+
+
 # name -> constructor(**params) -> Problem
 _REGISTRY: dict[str, Callable[..., Problem]] = {}
 
@@ -144,12 +172,14 @@ def get(name: str, **params: Any) -> Problem:
         )
     bound = sig.bind(**params)
     bound.apply_defaults()
+    # the type is part of the key: n=True must not find the object built for n=1
+    key = tuple((k, type(v).__name__, v) for k, v in sorted(bound.arguments.items()))
     try:
-        return _cached(name, tuple(sorted(bound.arguments.items())))
+        return _cached(name, key)
     except TypeError:  # unhashable parameter (e.g. a list): build without caching
         return _REGISTRY[name](**params)
 
 
 @functools.cache
-def _cached(name: str, key: tuple[tuple[str, Any], ...]) -> Problem:
-    return _REGISTRY[name](**dict(key))
+def _cached(name: str, key: tuple[tuple[str, str, Any], ...]) -> Problem:
+    return _REGISTRY[name](**{k: v for k, _, v in key})

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems.base import Problem, register
+from problems.base import Problem, check_int, register
 
 
 @register("rosenbrock")
@@ -16,9 +16,7 @@ def rosenbrock(n: int = 2) -> Problem:
     Rosenbrock (1960); More, Garbow & Hillstrom (1981) problem 1 for n=2, with
     x0 = (-1.2, 1, -1.2, 1, ...), f* = 0 at x* = (1, ..., 1).
     """
-    if int(n) != n or n < 2:
-        raise ValueError(f"rosenbrock needs an integer n >= 2, got n={n}")
-    n = int(n)
+    n = check_int("rosenbrock", "n", n, 2)
 
     def f(x: jax.Array) -> jax.Array:
         return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
@@ -35,6 +33,13 @@ def rosenbrock(n: int = 2) -> Problem:
     )
 
 
+def quadratic_spectrum(dim: int, kappa: float, spectrum: str) -> np.ndarray:
+    """The eigenvalues of ``quadratic``: 1 to kappa, evenly in linear or log scale."""
+    if spectrum == "log":
+        return np.logspace(0.0, np.log10(kappa), dim)
+    return np.linspace(1.0, kappa, dim)
+
+
 @register("quadratic")
 def quadratic(
     dim: int = 10, kappa: float = 100.0, spectrum: str = "linear", seed: int = 0
@@ -47,19 +52,16 @@ def quadratic(
     Writing f around x* keeps the gap exact far below machine epsilon times f(x0).
     Reference: Nocedal & Wright (2006), section 3.3 (rates on quadratics).
     """
-    if int(dim) != dim or dim < 1:
-        raise ValueError(f"quadratic needs an integer dim >= 1, got dim={dim}")
-    if not kappa >= 1:
-        raise ValueError(f"quadratic needs kappa >= 1, got kappa={kappa}")
+    dim = check_int("quadratic", "dim", dim, 1)
+    seed = check_int("quadratic", "seed", seed, -1)
+    if isinstance(kappa, bool) or not isinstance(kappa, int | float):
+        raise ValueError(f"quadratic needs a number kappa, got kappa={kappa!r}")
+    if not 1 <= kappa < np.inf:
+        raise ValueError(f"quadratic needs a finite kappa >= 1, got kappa={kappa}")
     if spectrum not in ("linear", "log"):
-        raise ValueError(
-            f"quadratic spectrum must be 'linear' or 'log', got {spectrum!r}"
-        )
-    dim, kappa = int(dim), float(kappa)
-    if spectrum == "linear":
-        eig = np.linspace(1.0, kappa, dim)
-    else:
-        eig = np.logspace(0.0, np.log10(kappa), dim)
+        raise ValueError(f"quadratic spectrum is 'linear' or 'log', got {spectrum!r}")
+    kappa = float(kappa)
+    eig = quadratic_spectrum(dim, kappa, spectrum)
     rng = np.random.default_rng(seed if seed >= 0 else 0)
     if seed >= 0:
         # QR of a Gaussian matrix, signs fixed so Q is Haar distributed (Mezzadri 2007).

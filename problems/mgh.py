@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems.base import Problem, register
+from problems.base import Problem, check_int, register
 
 # All 35 problem names in paper order (#1 .. #35).
 MGH_NAMES: tuple[str, ...] = (
@@ -106,33 +106,6 @@ def _least_squares(
         params=dict(params or {}),
         reference=f"More, Garbow & Hillstrom 1981, problem #{number}",
     )
-
-
-def _int(
-    problem: str,
-    label: str,
-    value: Any,
-    minimum: int,
-    maximum: int | None = None,
-    multiple: int = 1,
-) -> int:
-    """Validate an integer size parameter (n or m) and return it as int."""
-    ok = (
-        isinstance(value, (int, np.integer, float))
-        and not isinstance(value, bool)
-        and float(value).is_integer()
-    )
-    if not ok:
-        raise ValueError(f"{problem} needs an integer {label}, got {label}={value!r}")
-    v = int(value)
-    if v < minimum or (maximum is not None and v > maximum):
-        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValueError(f"{problem} needs {label} {bound}, got {label}={v}")
-    if v % multiple:
-        raise ValueError(
-            f"{problem} needs {label} to be a multiple of {multiple}, got {label}={v}"
-        )
-    return v
 
 
 def _m_at_least_n(problem: str, m: int, n: int) -> None:
@@ -221,7 +194,7 @@ def jennrich_sampson(m: int = 10) -> Problem:
     f* = 124.362... at x1 = x2 = 0.2578... for m = 10 (refined: 124.362182355);
     f_star is None for other m.
     """
-    m = _int("jennrich_sampson", "m", m, 2)
+    m = check_int("jennrich_sampson", "m", m, 2)
     i = jnp.asarray(np.arange(1.0, m + 1.0))
 
     def r(x: jax.Array) -> jax.Array:
@@ -334,7 +307,7 @@ def gulf(m: int = 99) -> Problem:
     y_i - x2, as in its Fortran); n = 3, 3 <= m <= 100 (default 99, as in the
     MINPACK test driver), x0 = (5, 2.5, 0.15); f* = 0 at (50, 25, 1.5) for every m.
     """
-    m = _int("gulf", "m", m, 3, 100)
+    m = check_int("gulf", "m", m, 3, 100)
     t_np = np.arange(1.0, m + 1.0) / 100.0
     y_np = 25.0 + (-50.0 * np.log(t_np)) ** (2.0 / 3.0)
     t, y = jnp.asarray(t_np), jnp.asarray(y_np)
@@ -355,7 +328,7 @@ def box3d(m: int = 10) -> Problem:
     x0 = (0, 10, 20); f* = 0 at (1, 10, 1), also at (10, 1, -1) and wherever
     x1 = x2 and x3 = 0.
     """
-    m = _int("box3d", "m", m, 3)
+    m = check_int("box3d", "m", m, 3)
     t = jnp.asarray(0.1 * np.arange(1.0, m + 1.0))
 
     def r(x: jax.Array) -> jax.Array:
@@ -459,7 +432,7 @@ def brown_dennis(m: int = 20) -> Problem:
     x0 = (25, 5, -5, -1). f* = 85822.2... for m = 20 (refined: 85822.2016263);
     f_star is None for other m.
     """
-    m = _int("brown_dennis", "m", m, 4)
+    m = check_int("brown_dennis", "m", m, 4)
     t_np = np.arange(1.0, m + 1.0) / 5.0
     t, et = jnp.asarray(t_np), jnp.asarray(np.exp(t_np))
     st, ct = jnp.asarray(np.sin(t_np)), jnp.asarray(np.cos(t_np))
@@ -506,7 +479,7 @@ def biggs_exp6(m: int = 13) -> Problem:
     (1, 10, 1, 5, 4, 3) for every m; for m = 13 the paper also lists the local
     minimum f = 5.65565...e-3, where most methods stop.
     """
-    m = _int("biggs_exp6", "m", m, 6)
+    m = check_int("biggs_exp6", "m", m, 6)
     t_np = 0.1 * np.arange(1.0, m + 1.0)
     y_np = np.exp(-t_np) - 5.0 * np.exp(-10.0 * t_np) + 3.0 * np.exp(-4.0 * t_np)
     t, y = jnp.asarray(t_np), jnp.asarray(y_np)
@@ -585,7 +558,7 @@ def watson(n: int = 6) -> Problem:
     f* = 2.28767...e-3 (n = 6), 1.39976...e-6 (n = 9), 4.72238...e-10 (n = 12);
     None for other n.
     """
-    n = _int("watson", "n", n, 2, 31)
+    n = check_int("watson", "n", n, 2, 31)
     t = np.arange(1.0, 30.0) / 29.0
     j = np.arange(n, dtype=float)
     powers = t[:, None] ** j[None, :]  # t_i^(j-1), j = 1..n
@@ -612,7 +585,7 @@ def extended_rosenbrock(n: int = 10) -> Problem:
     x0 = (-1.2, 1, -1.2, 1, ...); f* = 0 at (1, ..., 1). (Uncoupled 2-d blocks,
     unlike the chained "rosenbrock" in classic.py.)
     """
-    n = _int("extended_rosenbrock", "n", n, 2, multiple=2)
+    n = check_int("extended_rosenbrock", "n", n, 2, multiple=2)
 
     def r(x: jax.Array) -> jax.Array:
         odd, even = x[0::2], x[1::2]
@@ -629,7 +602,7 @@ def extended_powell(n: int = 12) -> Problem:
     More, Garbow & Hillstrom (1981) #22; n a multiple of 4 (default 12), m = n,
     x0 = (3, -1, 0, 1, 3, -1, 0, 1, ...); f* = 0 at the origin.
     """
-    n = _int("extended_powell", "n", n, 4, multiple=4)
+    n = check_int("extended_powell", "n", n, 4, multiple=4)
     x0 = np.tile([3.0, -1.0, 0.0, 1.0], n // 4)
     return _least_squares(
         "extended_powell", 22, _powell_block, x0, 0.0, np.zeros(n), {"n": n}
@@ -644,7 +617,7 @@ def penalty1(n: int = 10) -> Problem:
     x0 = (1, 2, ..., n). f* = 2.24997...e-5 (n = 4), 7.08765...e-5 (n = 10);
     None for other n.
     """
-    n = _int("penalty1", "n", n, 1)
+    n = check_int("penalty1", "n", n, 1)
     sqrt_a = math.sqrt(1.0e-5)
 
     def r(x: jax.Array) -> jax.Array:
@@ -666,7 +639,7 @@ def penalty2(n: int = 10) -> Problem:
     x0 = (1/2, ..., 1/2). f* = 9.37629...e-6 (n = 4), 2.93660...e-4 (n = 10);
     None for other n.
     """
-    n = _int("penalty2", "n", n, 1)
+    n = check_int("penalty2", "n", n, 1)
     sqrt_a = math.sqrt(1.0e-5)
     i_np = np.arange(2.0, n + 1.0)
     y = jnp.asarray(np.exp(i_np / 10.0) + np.exp((i_np - 1.0) / 10.0))
@@ -696,7 +669,7 @@ def variably_dimensioned(n: int = 10) -> Problem:
     More, Garbow & Hillstrom (1981) #25; n >= 1 (default 10), m = n + 2,
     x0 = (1 - j/n); f* = 0 at (1, ..., 1).
     """
-    n = _int("variably_dimensioned", "n", n, 1)
+    n = check_int("variably_dimensioned", "n", n, 1)
     j = jnp.asarray(np.arange(1.0, n + 1.0))
 
     def r(x: jax.Array) -> jax.Array:
@@ -715,7 +688,7 @@ def trigonometric(n: int = 10) -> Problem:
     x0 = (1/n, ..., 1/n); f* = 0. (For n = 10 most methods stop at a local
     minimum f = 2.79506...e-5.)
     """
-    n = _int("trigonometric", "n", n, 1)
+    n = check_int("trigonometric", "n", n, 1)
     i = jnp.asarray(np.arange(1.0, n + 1.0))
 
     def r(x: jax.Array) -> jax.Array:
@@ -736,7 +709,7 @@ def brown_almost_linear(n: int = 10) -> Problem:
     n a^n - (n + 1) a^(n-1) + 1 = 0, in particular at (1, ..., 1); also f = 1 at
     (0, ..., 0, n + 1).
     """
-    n = _int("brown_almost_linear", "n", n, 1)
+    n = check_int("brown_almost_linear", "n", n, 1)
 
     def r(x: jax.Array) -> jax.Array:
         head = x[:-1] + jnp.sum(x) - (n + 1.0)
@@ -754,7 +727,7 @@ def discrete_boundary_value(n: int = 10) -> Problem:
     h = 1/(n + 1), t_i = i h. More, Garbow & Hillstrom (1981) #28; n >= 1
     (default 10), m = n, x0 = (t_j (t_j - 1)); f* = 0.
     """
-    n = _int("discrete_boundary_value", "n", n, 1)
+    n = check_int("discrete_boundary_value", "n", n, 1)
     h = 1.0 / (n + 1.0)
     t_np = h * np.arange(1.0, n + 1.0)
     t = jnp.asarray(t_np)
@@ -775,7 +748,7 @@ def discrete_integral_equation(n: int = 10) -> Problem:
     c_j = (x_j + t_j + 1)^3, h = 1/(n + 1), t_i = i h. More, Garbow & Hillstrom
     (1981) #29; n >= 1 (default 10), m = n, x0 = (t_j (t_j - 1)); f* = 0.
     """
-    n = _int("discrete_integral_equation", "n", n, 1)
+    n = check_int("discrete_integral_equation", "n", n, 1)
     h = 1.0 / (n + 1.0)
     t_np = h * np.arange(1.0, n + 1.0)
     t = jnp.asarray(t_np)
@@ -799,7 +772,7 @@ def broyden_tridiagonal(n: int = 10) -> Problem:
     More, Garbow & Hillstrom (1981) #30; n >= 1 (default 10), m = n,
     x0 = (-1, ..., -1); f* = 0.
     """
-    n = _int("broyden_tridiagonal", "n", n, 1)
+    n = check_int("broyden_tridiagonal", "n", n, 1)
 
     def r(x: jax.Array) -> jax.Array:
         xp = jnp.pad(x, 1)
@@ -818,7 +791,7 @@ def broyden_banded(n: int = 10) -> Problem:
     More, Garbow & Hillstrom (1981) #31; n >= 1 (default 10), m = n,
     x0 = (-1, ..., -1); f* = 0.
     """
-    n = _int("broyden_banded", "n", n, 1)
+    n = check_int("broyden_banded", "n", n, 1)
     ml, mu = 5, 1
 
     def r(x: jax.Array) -> jax.Array:
@@ -831,8 +804,8 @@ def broyden_banded(n: int = 10) -> Problem:
 
 
 def _linear_sizes(problem: str, n: Any, m: Any, n_min: int) -> tuple[int, int]:
-    n = _int(problem, "n", n, n_min)
-    m = _int(problem, "m", m, 1)
+    n = check_int(problem, "n", n, n_min)
+    m = check_int(problem, "m", m, 1)
     _m_at_least_n(problem, m, n)
     return n, m
 
@@ -913,8 +886,8 @@ def chebyquad(n: int = 8, m: int | None = None) -> Problem:
     0.3596, 0.4708, 0.6167, 0.6167, 0.7998, 0.8449, 0.9670) with a positive
     definite Hessian, is reached by trust-exact from x0 and is used as f_star.
     """
-    n = _int("chebyquad", "n", n, 1)
-    m = n if m is None else _int("chebyquad", "m", m, 1)
+    n = check_int("chebyquad", "n", n, 1)
+    m = n if m is None else check_int("chebyquad", "m", m, 1)
     _m_at_least_n("chebyquad", m, n)
     i_np = np.arange(1.0, m + 1.0)
     safe = np.where(i_np % 2 == 0, i_np * i_np - 1.0, 1.0)

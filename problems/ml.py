@@ -15,28 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems.base import Problem, register
+from problems.base import Problem, check_int, register
 
 # --- parameter checks -----------------------------------------------------------------
 
 
-def _check_int(problem: str, name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int >= minimum, else a ValueError naming the parameter."""
-    ok = not isinstance(value, bool)
-    try:
-        ok = ok and int(value) == value
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok or int(value) < minimum:
-        raise ValueError(
-            f"{problem}: {name} must be an integer >= {minimum}, got {name}={value!r}"
-        )
-    return int(value)
-
-
 def _check_seed(problem: str, seed: Any) -> int:
     # np.random.default_rng rejects negative seeds; say so in our own words.
-    return _check_int(problem, "seed", seed, 0)
+    return check_int(problem, "seed", seed, 0)
 
 
 # --- house_prices ---------------------------------------------------------------------
@@ -57,7 +43,7 @@ def house_prices_data(
     columns are nearly collinear on top of their very different scales, and the
     intercept is nearly spanned by the uncentred features: X^T X is badly conditioned.
     """
-    n_samples = _check_int("house_prices", "n_samples", n_samples, len(HOUSE_FEATURES))
+    n_samples = check_int("house_prices", "n_samples", n_samples, len(HOUSE_FEATURES))
     seed = _check_seed("house_prices", seed)
     rng = np.random.default_rng(seed)
     rooms = rng.integers(1, 9, n_samples).astype(float)
@@ -123,8 +109,8 @@ def logistic_regression_data(
     A Gaussian teacher w_t ~ N(0, I) draws y_i = +1 with probability sigmoid(x_i^T w_t),
     so the labels are noisy and the classes overlap.
     """
-    n_samples = _check_int("logistic_regression", "n_samples", n_samples, 1)
-    n_features = _check_int("logistic_regression", "n_features", n_features, 1)
+    n_samples = check_int("logistic_regression", "n_samples", n_samples, 1)
+    n_features = check_int("logistic_regression", "n_features", n_features, 1)
     seed = _check_seed("logistic_regression", seed)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n_samples, n_features))
@@ -227,7 +213,7 @@ def logistic_regression(
 
 def mlp_data(n_samples: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(t, y): inputs t ~ U(-1, 1), targets y = sin(3 t) + N(0, 0.1^2), shape (n,)."""
-    n_samples = _check_int("mlp", "n_samples", n_samples, 1)
+    n_samples = check_int("mlp", "n_samples", n_samples, 1)
     seed = _check_seed("mlp", seed)
     rng = np.random.default_rng(seed)
     t = rng.uniform(-1.0, 1.0, n_samples)
@@ -257,7 +243,7 @@ def mlp(n_samples: int = 64, hidden: int = 8, seed: int = 0) -> Problem:
     Reference: Glorot & Bengio (2010) for the init; Goodfellow, Bengio & Courville
     (2016), ch. 6.
     """
-    hidden = _check_int("mlp", "hidden", hidden, 1)
+    hidden = check_int("mlp", "hidden", hidden, 1)
     t, y = mlp_data(n_samples, seed)
     n_samples = t.shape[0]
     # Draw the init after the data, from a stream of its own, so the data do not

@@ -483,3 +483,24 @@ def test_bad_harness_knobs(kw, word):
         bench.solve(p, opt, **kw)
     with pytest.raises(ValueError, match=word):
         bench.solve_batch(p, opt, np.zeros((2, 2)), **kw)
+
+
+def test_a_non_finite_start_is_diverged_at_row_0():
+    p = problems.Problem(name="log", f=lambda x: jnp.sum(jnp.log(x)), x0=[-1.0, 2.0])
+    tr = bench.solve(p, optimizers.get("gd"), num_steps=3)
+    assert bool(tr.diverged[0]) and bool(tr.done[0])
+    assert int(tr.nfev[-1]) == 1  # frozen at once: no step was taken
+
+
+def test_problem_cache_does_not_confuse_true_with_1():
+    problems.get("penalty1", n=1)
+    with pytest.raises(ValueError, match="integer n"):
+        problems.get("penalty1", n=True)
+
+
+def test_newton_on_a_zero_hessian_steps_along_minus_g():
+    # f = sum |x| has H = 0 away from the kinks: the safeguard must not divide by 0
+    p = problems.Problem(name="l1", f=lambda x: jnp.sum(jnp.abs(x)), x0=[1.0, 2.0])
+    tr = bench.solve(p, optimizers.get("newton"), num_steps=5)
+    assert not bool(tr.diverged[-1])
+    assert float(tr.f[1]) < float(tr.f[0])

@@ -48,7 +48,7 @@ def test_theoretical_rates_match_closed_forms(kappa):
 
 
 def test_theoretical_rate_is_nan_without_a_closed_form():
-    params = {"dim": 5, "kappa": 10.0}
+    params = {"dim": 5, "kappa": 10.0, "spectrum": "linear", "seed": 0}
     assert np.isnan(theoretical_rate("rosenbrock", {"n": 2}, "gd", {"lr": 1e-3}))
     assert np.isnan(theoretical_rate("quadratic", params, "adam", {"lr": 1e-3}))
     armijo = {"lr": 1.0, "armijo": True}

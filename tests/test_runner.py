@@ -155,11 +155,25 @@ def test_interrupt_keeps_finished_cells(tmp_path, monkeypatch):
         (CellSpec("rosenbrock", {}, "sgd", {}), "unknown optimizer 'sgd'"),
         (CellSpec("rosenbrock", {}, "adam", {"lr": -1}), "lr must be > 0"),
         (CellSpec("rosenbrock", {"m": 3}, "gd", {}), "has no parameter m"),
+        (CellSpec("rosenbrock", {"n": "abc"}, "gd", {}), "integer n"),
+        (CellSpec("quadratic", {"kappa": "abc"}, "gd", {}), "number kappa"),
+        (CellSpec("quadratic", {"kappa": float("inf")}, "gd", {}), "finite kappa"),
+        (CellSpec("quadratic", {"seed": 1.5}, "gd", {}), "integer seed"),
     ],
 )
 def test_prepare_rejects_bad_cells(spec, message):
     with pytest.raises(ValueError, match=message):
         runner.prepare([spec])
+
+
+def test_two_spellings_of_one_cell_run_once():
+    cells = runner.prepare(
+        [
+            CellSpec("rosenbrock", {}, "adam", {}),
+            CellSpec("rosenbrock", {"n": 2}, "adam", {"lr": 1e-3}),
+        ]
+    )
+    assert len(cells) == 1
 
 
 def test_settings_are_checked():
