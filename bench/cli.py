@@ -447,10 +447,9 @@ def _finish(runs: Any, out_dir: Path, console: Any, report: bool) -> int:
                 highlight=False,
                 markup=False,
             )
+    written = [f.name for f in sorted(out_dir.iterdir()) if f.is_file()]
     console.print(
-        f"results:  {out_dir}/ (runs.parquet, traces.parquet, manifest.json)",
-        highlight=False,
-        markup=False,
+        f"results:  {out_dir}/ ({', '.join(written)})", highlight=False, markup=False
     )
     if report_dir is not None:
         console.print(

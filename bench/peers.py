@@ -59,6 +59,7 @@ import numpy as np
 from jax import lax
 
 from bench.driver import check_starts
+from bench.results import solved_threshold
 from optimizers.base import check_positive, check_unit
 from problems.base import Problem
 
@@ -183,7 +184,7 @@ def run_peer(
     hp = {**_DEFAULTS[name], **params}
     f_star = problem.f_star
     # gap <= tol*max(1,|f*|); thr = -inf turns the test off when f* is unknown
-    thr = -math.inf if f_star is None else tol * max(1.0, abs(f_star))
+    thr = -math.inf if f_star is None else solved_threshold(f_star, tol)
     fs = 0.0 if f_star is None else float(f_star)
     lib, method = name.split(":", 1)
     if lib == "scipy":

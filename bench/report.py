@@ -26,9 +26,7 @@ import html
 import io
 import json
 import math
-import os
 import re
-import tempfile
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +41,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 from matplotlib.transforms import blended_transform_factory
+
+from bench.results import write_bytes
 
 __all__ = [
     "Profile",
@@ -86,8 +86,11 @@ DATA_DEFINITION = (
 PEER_NOTE = (
     "Some runs come from peer libraries. scipy runs in Python: its times include "
     "interpreter overhead for every iteration. optax and optimistix runs are compiled "
-    "JAX, like optbench's own. Compare oracle counts (njev) across sources; compare "
-    "times with that in mind."
+    "JAX with XLA's default options, one start at a time; optbench's own runs are "
+    "batched over starts. Counting conventions differ where the libraries do: "
+    "scipy's L-BFGS-B stops on the infinity norm of the projected gradient; "
+    "optimistix's BFGS counts one f per line-search trial and one gradient per "
+    "accepted step. Compare oracle counts across sources with that in mind."
 )
 
 _CSS = """
@@ -229,19 +232,6 @@ def common_configs(runs: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 # ---------------------------------------------------------------------- small helpers
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the report private
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _slug(text: str) -> str:
@@ -530,7 +520,7 @@ class _Report:
             for ext, kw in (("png", {"dpi": 100}), ("svg", {})):
                 buf = io.BytesIO()
                 fig.savefig(buf, format=ext, **kw)
-                _atomic_write(self.out / f"{stem}.{ext}", buf.getvalue())
+                write_bytes(buf.getvalue(), self.out / f"{stem}.{ext}")
         self.figures.append(stem)
         self.blocks.append(_Image(stem, alt, caption))
 
@@ -1436,8 +1426,8 @@ def build_report(run_dir: Path) -> Path:
             f"{len(configs_all)} configs, {n_div} diverged",
         )
     )
-    _atomic_write(out / "report.md", _render_md(rep, title, meta).encode())
-    _atomic_write(out / "index.html", _render_html(rep, title, meta).encode())
+    write_bytes(_render_md(rep, title, meta).encode(), out / "report.md")
+    write_bytes(_render_html(rep, title, meta).encode(), out / "index.html")
     # figures of an earlier build of this report that this one no longer has
     current = set(rep.figures)
     for old in out.iterdir():

@@ -38,6 +38,7 @@ def _atomic(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would make results private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -46,6 +47,10 @@ def _atomic(path: Path, write) -> None:
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     _atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_bytes(data: bytes, path: Path) -> None:
+    _atomic(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def write_json(obj: Any, path: Path) -> None:

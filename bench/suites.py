@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -522,7 +522,3 @@ def summarize(suite: Suite) -> tuple[int, int, int]:
     return len(cells), len(probs), len(opts)
 
 
-def all_specs(suite: Suite) -> Iterable[str]:
-    for g in suite.groups:
-        yield from g.problems
-        yield from g.optimizers

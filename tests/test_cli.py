@@ -120,7 +120,7 @@ BAD = {
     ),
     "invalid problem parameter": (
         ["run", "--problems", "rosenbrock[n=1]", "--optimizers", "bfgs"],
-        "rosenbrock needs an integer n >= 2",
+        "rosenbrock needs n >= 2",
     ),
     "unknown suite": (["run", "--suite", "nope"], "unknown suite 'nope'; valid"),
     "starts 0": (["run", "--starts", "0"], "--starts must be an integer >= 1, got 0"),
