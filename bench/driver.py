@@ -239,7 +239,7 @@ def solve(
     """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0)."""
     x0 = problem.x0 if x0 is None else problem.check_x0(x0)
     exe, _ = compiled("scan", problem, opt, _check_steps(num_steps), x0, batched=False)
-    return exe(x0, jnp.asarray(_check_gtol(gtol), x0.dtype))
+    return exe(x0, np.asarray(_check_gtol(gtol), x0.dtype))
 
 
 def solve_batch(
@@ -252,11 +252,11 @@ def solve_batch(
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one vmapped program."""
     x0s = check_starts(problem, x0s)
     exe, _ = compiled("scan", problem, opt, _check_steps(num_steps), x0s, batched=True)
-    return exe(x0s, jnp.asarray(_check_gtol(gtol), x0s.dtype))
+    return exe(x0s, np.asarray(_check_gtol(gtol), x0s.dtype))
 
 
-def check_starts(problem: Problem, x0s: Any) -> jax.Array:
-    """Validate a (k, dim) array of finite starting points."""
+def check_starts(problem: Problem, x0s: Any) -> np.ndarray:
+    """Validate a (k, dim) array of finite starting points; NumPy, in x0's dtype."""
     arr = np.asarray(x0s, dtype=float)
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] != problem.dim:
         raise ValueError(
@@ -265,4 +265,4 @@ def check_starts(problem: Problem, x0s: Any) -> jax.Array:
         )
     if not np.all(np.isfinite(arr)):
         raise ValueError("x0s has non-finite entries")
-    return jnp.asarray(arr)
+    return arr.astype(problem.x0.dtype)

@@ -34,11 +34,11 @@ class Problem:
     reference: str = ""
 
     def __post_init__(self) -> None:
-        x0 = _as_vector(self.x0, "x0")
+        x0 = jnp.asarray(_as_vector(self.x0, "x0"))
         set_ = functools.partial(object.__setattr__, self)
         set_("x0", x0)
         if self.x_star is not None:
-            x_star = _as_vector(self.x_star, "x_star")
+            x_star = jnp.asarray(_as_vector(self.x_star, "x_star"))
             if x_star.shape != x0.shape:
                 raise ValueError(
                     f"x_star has shape {x_star.shape} but x0 has shape {x0.shape}"
@@ -64,9 +64,10 @@ class Problem:
         """f(x) and its gradient together: one function and one gradient evaluation."""
         return self.f(x), self.grad(x)
 
-    def check_x0(self, x0: Any) -> jax.Array:
-        """Validate a user-supplied start (shape (dim,) and finite) and return it."""
-        x = _as_vector(x0, "x0")
+    def check_x0(self, x0: Any) -> np.ndarray:
+        """Validate a user-supplied start (shape (dim,), finite) and return it as a
+        NumPy array of x0's dtype (a jax array here would cost a dispatch per call)."""
+        x = _as_vector(x0, "x0").astype(self.x0.dtype)
         if x.shape != self.x0.shape:
             raise ValueError(
                 f"x0 has shape {x.shape}; {self.label} needs shape ({self.dim},)"
@@ -74,13 +75,13 @@ class Problem:
         return x
 
 
-def _as_vector(x: Any, what: str) -> jax.Array:
+def _as_vector(x: Any, what: str) -> np.ndarray:
     arr = np.asarray(x, dtype=float)
     if arr.ndim != 1 or arr.size == 0:
         raise ValueError(f"{what} must be a non-empty 1-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{what} has non-finite entries: {arr}")
-    return jnp.asarray(arr)
+    return arr
 
 
 def make_label(name: str, params: dict[str, Any]) -> str:
