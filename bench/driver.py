@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from optimizers.base import Optimizer
+from optimizers.base import Optimizer, check_count
 from problems.base import Problem
 
 
@@ -217,16 +217,12 @@ def compiled(
     return exe, seconds
 
 
-def _check_steps(num_steps: int) -> int:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
-    return num_steps
-
-
-def _check_gtol(gtol: float) -> float:
-    if not (isinstance(gtol, int | float) and np.isfinite(gtol) and gtol >= 0):
-        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}")
-    return float(gtol)
+def check_tolerance(name: str, value: Any) -> float:
+    """A finite number >= 0 (gtol, tol), else ValueError naming it."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (ok and np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
 
 
 def solve(
@@ -238,8 +234,10 @@ def solve(
 ) -> Trace:
     """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0)."""
     x0 = problem.x0 if x0 is None else problem.check_x0(x0)
-    exe, _ = compiled("scan", problem, opt, _check_steps(num_steps), x0, batched=False)
-    return exe(x0, np.asarray(_check_gtol(gtol), x0.dtype))
+    exe, _ = compiled(
+        "scan", problem, opt, check_count("num_steps", num_steps), x0, False
+    )
+    return exe(x0, np.asarray(check_tolerance("gtol", gtol), x0.dtype))
 
 
 def solve_batch(
@@ -251,8 +249,10 @@ def solve_batch(
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one vmapped program."""
     x0s = check_starts(problem, x0s)
-    exe, _ = compiled("scan", problem, opt, _check_steps(num_steps), x0s, batched=True)
-    return exe(x0s, np.asarray(_check_gtol(gtol), x0s.dtype))
+    exe, _ = compiled(
+        "scan", problem, opt, check_count("num_steps", num_steps), x0s, True
+    )
+    return exe(x0s, np.asarray(check_tolerance("gtol", gtol), x0s.dtype))
 
 
 def check_starts(problem: Problem, x0s: Any) -> np.ndarray:

@@ -58,9 +58,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from bench.driver import check_starts
+from bench.driver import check_starts, check_tolerance
 from bench.results import solved_threshold
-from optimizers.base import check_positive, check_unit
+from optimizers.base import check_count, check_positive, check_unit
 from problems.base import Problem
 
 PEER_NAMES: tuple[str, ...] = (
@@ -152,12 +152,9 @@ def _check_name(name: str) -> None:
 
 
 def _check_knobs(num_steps: int, gtol: float, tol: float) -> None:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
-    for key, v in (("gtol", gtol), ("tol", tol)):
-        ok = isinstance(v, int | float) and not isinstance(v, bool)
-        if not (ok and math.isfinite(v) and v >= 0):
-            raise ValueError(f"{key} must be a finite number >= 0, got {v!r}")
+    check_count("num_steps", num_steps)
+    check_tolerance("gtol", gtol)
+    check_tolerance("tol", tol)
 
 
 # ----------------------------------------------------------------------------- entry

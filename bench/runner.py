@@ -20,6 +20,8 @@ import pandas as pd
 import optimizers
 import problems
 from bench import driver, rates, results
+from bench.driver import check_tolerance
+from optimizers.base import check_count
 from problems.base import Problem, make_label
 
 
@@ -43,14 +45,10 @@ class Settings:
     precision: str = "float64"
 
     def __post_init__(self) -> None:
-        for name in ("starts", "num_steps"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        for name in ("gtol", "tol"):
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and np.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        check_count("starts", self.starts)
+        check_count("num_steps", self.num_steps)
+        check_tolerance("gtol", self.gtol)
+        check_tolerance("tol", self.tol)
         if self.precision not in ("float64", "float32"):
             raise ValueError(
                 f"precision must be float64 or float32, got {self.precision!r}"

@@ -35,7 +35,6 @@ selection the way the command-line flags do.
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -43,7 +42,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bench.driver import check_tolerance
 from bench.spec import SpecError, canonical, expand, parse_spec
+from optimizers.base import check_count
 
 
 class Cell(NamedTuple):
@@ -487,25 +488,21 @@ def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
     the message (a config file); ``name`` is how the setting was spelt (``--tol``)."""
     prefix = f"{where}: " if where else ""
     name = name or key
-    if key in ("starts", "steps"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{prefix}{name} must be an integer >= 1, got {value!r}")
-    elif key == "seed":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{prefix}{name} must be an integer >= 0, got {value!r}")
-    elif key in ("gtol", "tol"):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not (ok and math.isfinite(value) and value >= 0):
-            raise ValueError(
-                f"{prefix}{name} must be a finite number >= 0, got {value!r}"
-            )
-    elif key == "precision":
-        if value not in ("float64", "float32"):
-            raise ValueError(
-                f"{prefix}{name} must be float64 or float32, got {value!r}"
-            )
-    else:
-        raise ValueError(f"{prefix}unknown setting {key!r}")
+    try:
+        if key in ("starts", "steps"):
+            check_count(name, value)
+        elif key == "seed":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        elif key in ("gtol", "tol"):
+            check_tolerance(name, value)
+        elif key == "precision":
+            if value not in ("float64", "float32"):
+                raise ValueError(f"{name} must be float64 or float32, got {value!r}")
+        else:
+            raise ValueError(f"unknown setting {key!r}")
+    except ValueError as exc:
+        raise ValueError(f"{prefix}{exc}") from None
     return value
 
 
@@ -520,5 +517,3 @@ def summarize(suite: Suite) -> tuple[int, int, int]:
     probs = {canonical(c.problem, c.problem_params) for c in cells}
     opts = {canonical(c.optimizer, c.optimizer_params) for c in cells}
     return len(cells), len(probs), len(opts)
-
-

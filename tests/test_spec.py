@@ -309,7 +309,7 @@ def test_config_can_start_from_a_builtin_suite():
         ({"problems": "beale[", "optimizers": ["bfgs"]}, "malformed spec 'beale['"),
         ({"problems": [], "optimizers": ["bfgs"]}, "non-empty list of SPEC"),
         ({"problems": [1], "optimizers": ["bfgs"]}, "non-empty list of SPEC"),
-        ({"starts": 0}, "starts must be an integer >= 1, got 0"),
+        ({"starts": 0}, "starts must be an integer >= 1, got starts=0"),
         ({"starts": True}, "starts must be an integer >= 1"),
         ({"steps": 1.5}, "steps must be an integer >= 1"),
         ({"tol": -1.0}, "tol must be a finite number >= 0, got -1.0"),
