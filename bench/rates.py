@@ -25,8 +25,7 @@ def linear_rate(gaps: np.ndarray, floor: float) -> float:
     tail = idx[len(idx) // 2 :]
     if len(tail) < 3:
         return float("nan")
-    slope = np.polyfit(tail, np.log(np.asarray(gaps, float)[tail]), 1)[0]
-    return float(np.exp(slope))
+    return float(np.exp(_slope(tail, np.log(np.asarray(gaps, float)[tail]))))
 
 
 def convergence_order(errors: np.ndarray, floor: float, last: int = 4) -> float:
@@ -36,7 +35,13 @@ def convergence_order(errors: np.ndarray, floor: float, last: int = 4) -> float:
     e = np.log(np.asarray(errors, float)[idx])[-(last + 1) :]
     if len(e) < 3 or np.ptp(e[:-1]) == 0:
         return float("nan")
-    return float(np.polyfit(e[:-1], e[1:], 1)[0])
+    return _slope(e[:-1], e[1:])
+
+
+def _slope(x: np.ndarray, y: np.ndarray) -> float:
+    """Least-squares slope of y on x (np.polyfit warns on the near-flat tails here)."""
+    dx = np.asarray(x, float) - np.mean(x)
+    return float(dx @ (np.asarray(y, float) - np.mean(y)) / (dx @ dx))
 
 
 def theoretical_rate(
