@@ -3,9 +3,10 @@
 ``run_peer(problem, "scipy:BFGS", {}, x0s, num_steps, gtol, tol)`` runs a library's own
 optimizer from each start and returns traces with the same columns as ``bench.solve``
 (f, grad_norm, step_size, nfev, njev, nhev) plus wall-clock ``time_s``, so that peers
-land in the same result tables as ours. The libraries' code is run as shipped; the
-harness only observes it (callbacks, counting wrappers) and, where a library has no
-gradient-norm test of its own, adds ours.
+land in the same result tables as ours, and ``x`` (rows, dim), the iterate at each row
+(f[i] = f(x[i]); the last row's x is PeerRun.x), for the contour plots. The libraries'
+code is run as shipped; the harness only observes it (callbacks, counting wrappers)
+and, where a library has no gradient-norm test of its own, adds ours.
 
 Counting convention (as in ``bench.driver``): the start's f and g count one evaluation
 each, so row 0 has nfev = njev = 1; one value_and_grad is 1 nfev + 1 njev.
@@ -25,6 +26,12 @@ Rows are the start and each accepted iterate. Work after the last accepted itera
 failed line search, rejected trials) is added to the last row's counters, so the last
 row always holds the run's totals; if the run never left the start, that work gets a
 row of its own (same f, step_size 0), as the driver records a stalled step.
+
+x: scipy, the callback's copy of intermediate_result.x; optax and optimistix, from a
+variant of the compiled program that also writes the iterate per row. That variant
+gives the rows but is neither timed nor in compile_s (on CPU, writing x cost ~3-10% of
+an optax scan and ~20-30% of the optimistix loop, rosenbrock n = 2 and 100); the timed
+programs below are the ones without it.
 
 Timing (time.perf_counter). compile_s is the jit compile time this call spent (0.0 when
 cached): for scipy, compiling the f/g/H handed to it (then warmed up), so scipy's
@@ -194,7 +201,9 @@ def run_peer(
 # ----------------------------------------------------------------------------- shared
 
 
-def _trace(f, grad_norm, step_size, nfev, njev, nhev, time_s) -> dict[str, np.ndarray]:
+def _trace(
+    f, grad_norm, step_size, nfev, njev, nhev, time_s, x
+) -> dict[str, np.ndarray]:
     return {
         "f": np.asarray(f, dtype=np.float64),
         "grad_norm": np.asarray(grad_norm, dtype=np.float64),
@@ -203,6 +212,7 @@ def _trace(f, grad_norm, step_size, nfev, njev, nhev, time_s) -> dict[str, np.nd
         "njev": np.asarray(njev, dtype=np.int64),
         "nhev": np.asarray(nhev, dtype=np.int64),
         "time_s": np.asarray(time_s, dtype=np.float64),
+        "x": np.asarray(x, dtype=np.float64),  # (rows, dim): the iterate per row
     }
 
 
@@ -245,6 +255,14 @@ def _compile(key: tuple, fn: Callable[..., Any], *specs: Any) -> tuple[Any, floa
     seconds = time.perf_counter() - t0
     _COMPILED[key] = exe
     return exe, seconds
+
+
+def _x_program(key: tuple, fn: Callable[..., Any], *specs: Any) -> Any:
+    """The compiled variant of a timed program that also records the iterate per
+    row (the trace's x). It only feeds the trace, is never timed, and its compile
+    time is harness overhead, left out of compile_s (see the module docstring for
+    what writing x costs a run)."""
+    return _compile(key, fn, *specs)[0]
 
 
 # ----------------------------------------------------------------------------- scipy
@@ -340,7 +358,7 @@ class _Counted:
 
 
 class _ScipyRun(NamedTuple):
-    rows: list[tuple]  # (f, ||g||, nfev, njev, nhev, time_s) per accepted iterate
+    rows: list[tuple]  # (f, ||g||, nfev, njev, nhev, time_s, x) per accepted iterate
     res: Any  # scipy's OptimizeResult
     wall: float  # seconds in minimize, our callback's own time taken out
     counts: tuple[int, int, int]  # total calls to fun, jac, hess
@@ -374,7 +392,7 @@ def _scipy_once(
         if not np.array_equal(x, last_x[0]):
             gn = c.grad_norm_at(x)
             elapsed = t_in - t0[0] - cb_time[0]
-            rows.append((float(intermediate_result.fun), gn, *c.counts(), elapsed))
+            rows.append((float(intermediate_result.fun), gn, *c.counts(), elapsed, x))
             last_x[0] = x
             stop = harness_stops and gn <= gtol
         cb_time[0] += time.perf_counter() - t_in
@@ -430,6 +448,7 @@ def _run_scipy(
             [first[1]] + [r[3] for r in rows],
             [first[2]] + [r[4] for r in rows],
             [0.0] + [r[5] for r in rows],
+            np.stack([x0] + [r[6] for r in rows]),
         )
         x_final = np.asarray(res.x, dtype=np.float64)
         if not np.array_equal(x_final, run.x_last):
@@ -440,9 +459,11 @@ def _run_scipy(
                 "grad_norm": _Counted(oracles, x0).grad_norm_at(x_final),
                 "step_size": math.nan,
                 "time_s": run.wall,
+                "x": x_final,
             }
             for key in tr:
-                tr[key] = np.append(tr[key], extra.get(key, tr[key][-1]))
+                new = extra.get(key, tr[key][-1])
+                tr[key] = np.concatenate([tr[key], np.asarray(new)[None]])
         _fold_totals(tr, run.counts)
         traces.append(tr)
         status.append(_scipy_status(method, res, tr, x_final, gtol, num_steps))
@@ -483,9 +504,10 @@ def _optax_tx(method: str, hp: dict[str, float]):
     return optax.sgd(hp["lr"], momentum=hp["momentum"])
 
 
-def _optax_programs(problem: Problem, tx, num_steps: int):
+def _optax_programs(problem: Problem, tx, num_steps: int, record_x: bool = False):
     """(trace, until): a masked fixed-length scan like bench.driver's, and the
-    stopping variant (a while-loop that ends at done or gap <= thr)."""
+    stopping variant (a while-loop that ends at done or gap <= thr). ``record_x``
+    makes the scan also return the iterate per row (else that output is None)."""
     import optax
 
     def start(x0, gtol):
@@ -518,15 +540,18 @@ def _optax_programs(problem: Problem, tx, num_steps: int):
             s, done, diverged, active, accept = step(s, done, diverged, gtol)
             n_calls = n_calls + active
             n_acc = n_acc + accept
-            return (s, done, diverged, n_calls, n_acc), (s[1], jnp.linalg.norm(s[2]))
+            row = (s[1], jnp.linalg.norm(s[2]), s[0] if record_x else None)
+            return (s, done, diverged, n_calls, n_acc), row
 
         c0 = (s0, done0, jnp.array(False), jnp.array(1), jnp.array(0))
-        (s, done, diverged, n_calls, n_acc), (fs, gs) = lax.scan(
+        (s, done, diverged, n_calls, n_acc), (fs, gs, xs) = lax.scan(
             body, c0, None, length=num_steps
         )
         fs = jnp.concatenate([s0[1][None], fs])
         gs = jnp.concatenate([jnp.linalg.norm(s0[2])[None], gs])
-        return fs, gs, s[0], n_calls, n_acc, done & ~diverged, diverged
+        if record_x:
+            xs = jnp.concatenate([x0[None], xs])
+        return fs, gs, s[0], n_calls, n_acc, done & ~diverged, diverged, xs
 
     def until(x0, gtol, f_star, thr):
         s0, done0 = start(x0, gtol)
@@ -564,14 +589,19 @@ def _run_optax(
     key = (problem, method, tuple(sorted(hp.items())), num_steps, x_spec)
     trace_exe, c1 = _compile(("optax-trace", *key), trace_fn, x_spec, s_spec)
     until_exe, c2 = _compile(("optax-until", *key), until_fn, x_spec, *[s_spec] * 3)
+    # the rows come from the same scan that also returns the iterates; the timed
+    # program is the one without them (see _x_program)
+    path_fn = _optax_programs(problem, tx, num_steps, record_x=True)[0]
+    path_exe = _x_program(("optax-path", *key), path_fn, x_spec, s_spec)
     dt = x0s.dtype
     gtol_a, fs_a, thr_a = (jnp.asarray(v, dt) for v in (gtol, f_star, thr))
     traces, status, xs, run_s, ttt = [], [], [], [], []
     for x0 in x0s:
-        fs, gs, x, n_calls, n_acc, converged, diverged = jax.device_get(
-            trace_exe(x0, gtol_a)
+        fs, gs, x, n_calls, n_acc, converged, diverged, path = jax.device_get(
+            path_exe(x0, gtol_a)
         )
         # per-step cost of the fixed-length run, as bench.driver's time_s
+        jax.block_until_ready(trace_exe(x0, gtol_a))  # warm call
         seconds = _median_time(trace_exe, x0, gtol_a)
         n = int(n_acc)
         rows = np.arange(n + 1)
@@ -583,6 +613,7 @@ def _run_optax(
             rows + 1,
             np.zeros(n + 1),
             seconds / num_steps * rows,
+            path[: n + 1],
         )
         _fold_totals(tr, (int(n_calls), int(n_calls), 0))  # a diverging step counts
         traces.append(tr)
@@ -607,13 +638,14 @@ def _run_optax(
 _TRIALS_PER_STEP = 100
 
 
-def _optimistix_program(problem: Problem, num_steps: int):
+def _optimistix_program(problem: Problem, num_steps: int, record_x: bool = False):
     """Drive optx.BFGS through its solver interface (init / step / terminate), as
     optimistix's own ``iterative_solve`` loop does, with the harness's stopping:
     ||g||_2 <= gtol, num_steps accepted steps, non-finite accepted value, or a stall.
     rtol = atol = 0 switch off its Cauchy test on successive y and f (it has no
     gradient test of its own; with a zero scale the test compares nan/inf < 1, which
-    is False), so runs stop on the same criterion as every other method here."""
+    is False), so runs stop on the same criterion as every other method here.
+    ``record_x`` adds a buffer of the accepted iterate per row (last in bufs)."""
     import equinox as eqx
     import optimistix as optx
 
@@ -632,8 +664,11 @@ def _optimistix_program(problem: Problem, num_steps: int):
         dyn0, static = eqx.partition(state0, eqx.is_array)
         nan = jnp.full((n_rows,), jnp.nan, dt)
         zeros = jnp.zeros((n_rows,), jnp.int32)
-        # buffers: f, ||g||, alpha, nfev (= trials so far) per accepted row
+        # buffers: f, ||g||, alpha, nfev (= trials so far) per accepted row, and
+        # with record_x the accepted iterate
         bufs0 = (nan, nan, nan, zeros)
+        if record_x:
+            bufs0 += (jnp.full((n_rows, *x0.shape), jnp.nan, dt),)
         # flags: done, converged, diverged, stalled (library gave up / no movement),
         # reached (gap <= thr: the stopping variant for time-to-tolerance)
         flags0 = (jnp.array(False),) * 5
@@ -662,6 +697,8 @@ def _optimistix_program(problem: Problem, num_steps: int):
             keep = accepted & finite
             row = jnp.where(keep, n_acc, n_rows)  # out-of-bounds index: dropped
             vals = (f_acc, g_norm, alpha.astype(dt), trials.astype(jnp.int32))
+            if record_x:
+                vals += (y_new,)
             bufs = tuple(
                 b.at[row].set(v, mode="drop") for b, v in zip(bufs, vals, strict=True)
             )
@@ -703,16 +740,25 @@ def _run_optimistix(
     exe, compile_s = _compile(
         ("optimistix", problem, num_steps, x_spec), run, x_spec, *[s_spec] * 3
     )
+    # the rows come from the same loop that also keeps the iterates; the timed
+    # program (and the time-to-tolerance one) is the one without them
+    path_exe = _x_program(
+        ("optimistix-path", problem, num_steps, x_spec),
+        _optimistix_program(problem, num_steps, record_x=True),
+        x_spec,
+        *[s_spec] * 3,
+    )
     dt = x0s.dtype
     gtol_a, fs_a, thr_a = (jnp.asarray(v, dt) for v in (gtol, f_star, thr))
     off = jnp.asarray(-jnp.inf, dt)  # thr for the full run: no early stop at tol
     traces, status, xs, run_s, ttt = [], [], [], [], []
     for x0 in x0s:
-        y, bufs, trials, n_acc, flags = jax.device_get(exe(x0, gtol_a, fs_a, off))
+        y, bufs, trials, n_acc, flags = jax.device_get(path_exe(x0, gtol_a, fs_a, off))
+        jax.block_until_ready(exe(x0, gtol_a, fs_a, off))  # warm call
         seconds = _median_time(exe, x0, gtol_a, fs_a, off)
         converged, diverged, stalled, _ = (bool(v) for v in flags)
         n = int(n_acc)  # rows written: the start and each accepted iterate
-        f, g, alpha, nfev = (np.asarray(b[:n]) for b in bufs)
+        f, g, alpha, nfev, path = (np.asarray(b[:n]) for b in bufs)
         trials = int(trials)
         # time_s: the run's wall time shared out in proportion to trials (each trial
         # is one f linearisation), since the compiled loop has no per-step clock
@@ -724,6 +770,7 @@ def _run_optimistix(
             np.arange(1, n + 1),
             np.zeros(n),
             seconds * nfev / max(trials, 1),
+            path,
         )
         _fold_totals(tr, (trials, n, 0))
         traces.append(tr)

@@ -201,9 +201,14 @@ def _run_peer(cell: Cell, x0s: np.ndarray, s: Settings) -> dict[str, Any]:
     pr = peers.run_peer(
         cell.problem, cell.optimizer, cell.params, x0s, s.num_steps, s.gtol, s.tol
     )
-    # peers report no per-step iterates: no path for the contour plots
+    # the iterates are the contour plots' path (2-D problems only; not stored else)
     per_start = [
-        {**tr, "path": None, "status": pr.status[j]} for j, tr in enumerate(pr.traces)
+        {
+            **{k: v for k, v in tr.items() if k != "x"},
+            "path": tr["x"] if cell.problem.dim == 2 else None,
+            "status": pr.status[j],
+        }
+        for j, tr in enumerate(pr.traces)
     ]
     return {
         "per_start": per_start,

@@ -123,7 +123,10 @@ BAD = {
         "rosenbrock needs n >= 2",
     ),
     "unknown suite": (["run", "--suite", "nope"], "unknown suite 'nope'; valid"),
-    "starts 0": (["run", "--starts", "0"], "--starts must be an integer >= 1, got --starts=0"),
+    "starts 0": (
+        ["run", "--starts", "0"],
+        "--starts must be an integer >= 1, got --starts=0",
+    ),
     "negative tol": (
         ["run", "--tol", "-1e-3"],
         "--tol must be a finite number >= 0, got -0.001",

@@ -19,6 +19,9 @@ STARTS = np.array([[-1.2, 1.0], [2.0, 2.0]])
 GTOL = 1e-8
 TOL = 1e-10
 STEPS = 300
+# jitted, as the peers evaluate f: eager f rounds differently near x* = (1, 1),
+# where f is mostly cancellation (relative differences ~1e-8 at f ~ 1e-15)
+F_JIT = jax.jit(ROSEN.f)
 PARAMS = {"optax:adam": {"lr": 1e-2}, "optax:sgd": {"lr": 1e-3}}
 
 
@@ -134,8 +137,17 @@ def test_trace_is_consistent(runs, name):
             "njev",
             "nhev",
             "time_s",
+            "x",
         }
         assert len({len(v) for v in tr.values()}) == 1
+        # x: the iterate per row, the start first and the returned x last, with
+        # f[i] = f(x[i]) at every row
+        n_rows = len(tr["f"])
+        assert tr["x"].shape == (n_rows, 2) and tr["x"].dtype == np.float64
+        np.testing.assert_array_equal(tr["x"][0], STARTS[i])
+        np.testing.assert_array_equal(tr["x"][-1], r.x[i])
+        f_x = [float(F_JIT(jnp.asarray(x))) for x in tr["x"]]
+        np.testing.assert_allclose(tr["f"], f_x, rtol=1e-12)
         # row 0 is the start; its f and g count one evaluation each
         f0 = rosen_np(STARTS[i])
         np.testing.assert_allclose(tr["f"][0], f0, rtol=1e-14)
