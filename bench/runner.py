@@ -113,14 +113,20 @@ def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:
 
 
 def _median_seconds(call: Callable[[], Any], repeats: int = 5) -> float:
-    """Median wall time of ``call`` after one warm-up call (results blocked on)."""
+    """Median over ``repeats`` samples of the wall time of one ``call``, results
+    blocked on, after a warm-up call. Each sample averages enough calls to last about
+    2 ms: a single call of a few microseconds is below the clock's and the machine's
+    jitter, and the dispatch cost is later subtracted from such times."""
+    t0 = time.perf_counter()
     jax.block_until_ready(call())
-    times = []
+    number = max(1, min(1000, int(2e-3 / max(time.perf_counter() - t0, 1e-7))))
+    samples = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        jax.block_until_ready(call())
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for _ in range(number):
+            jax.block_until_ready(call())
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples)
 
 
 def _status(diverged: bool, grad_norm: float, done: bool, gtol: float) -> str:

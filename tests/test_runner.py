@@ -88,7 +88,9 @@ def test_statuses_and_targets(run_dir):
     runs, traces, _ = _tables(run_dir)
     bfgs = runs[runs.config == "bfgs"]
     assert (bfgs.status == "converged").all() and bfgs.solved.all()
-    assert np.isfinite(bfgs.time_to_tol_s).all() and (bfgs.time_to_tol_s > 0).all()
+    # reached: finite; a few microseconds less the dispatch cost, so >= 0 (not > 0:
+    # under load the difference of two medians can round to nothing)
+    assert np.isfinite(bfgs.time_to_tol_s).all() and (bfgs.time_to_tol_s >= 0).all()
     blowup = runs[runs.config == "gd[armijo=False,lr=1]"]
     assert (blowup.status == "diverged").all() and not blowup.solved.any()
     assert blowup.rate.isna().all()  # no rate is fitted to a blow-up
