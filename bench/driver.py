@@ -146,6 +146,11 @@ def _proto_field(number: int, payload: bytes) -> bytes:
     return bytes(out) + payload
 
 
+# How often COMPILER_OPTIONS could not be applied (jax internals moved): the runner
+# writes it into the manifest, so a slow run off XLA's fast path is explained.
+FALLBACK_COMPILES = {"count": 0}
+
+
 def _compile(lowered: Any, backend_options: dict[str, Any]) -> Any:
     """``lowered.compile()`` with ``backend_options`` put in DebugOptions'
     xla_backend_extra_options (the map that --xla_backend_extra_options sets).
@@ -167,6 +172,7 @@ def _compile(lowered: Any, backend_options: dict[str, Any]) -> Any:
         original = jax_compiler.get_compile_options
         parse = xla_client.CompileOptions.ParseFromString
     except (ImportError, AttributeError):
+        FALLBACK_COMPILES["count"] += 1
         return lowered.compile()
     entries = b""
     for key, value in backend_options.items():
@@ -184,6 +190,7 @@ def _compile(lowered: Any, backend_options: dict[str, Any]) -> Any:
         pass
     finally:
         jax_compiler.get_compile_options = original
+    FALLBACK_COMPILES["count"] += 1
     return lowered.compile()
 
 

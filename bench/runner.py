@@ -335,6 +335,7 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
             runs, traces = _with_best_f_star(runs, traces, settings.tol)
             results.write_parquet(runs, out_dir / "runs.parquet")
             results.write_parquet(traces, out_dir / "traces.parquet")
+        meta["platform"]["compiles_without_options"] = driver.FALLBACK_COMPILES["count"]
         if status is not None:
             meta.update(status=status, finished=results.now())
         results.write_json(meta, out_dir / "manifest.json")

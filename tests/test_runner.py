@@ -59,6 +59,7 @@ def test_tables_follow_the_schema(run_dir):
     # BLAS is held to one thread during the run (fair to scipy on tiny arrays)
     assert set(manifest["platform"]["blas_threads"]) <= {1}
     assert manifest["platform"]["our_compiler_options"]
+    assert manifest["platform"]["compiles_without_options"] == 0
     assert not list(run_dir.glob(".*.tmp"))  # atomic writes leave no temp files
     # one trace row per step actually taken, and the runs table agrees with its end
     per_run = traces.groupby(["config", "problem", "start"])
