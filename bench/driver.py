@@ -11,7 +11,9 @@ matrix included, cost a quarter of an Adam step).
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -222,6 +224,23 @@ def compiled(
     seconds = time.perf_counter() - t0
     _COMPILED[key] = exe
     return exe, seconds
+
+
+def median_seconds(call: Callable[[], Any], repeats: int = 5) -> float:
+    """Median over ``repeats`` samples of the wall time of one ``call``, results
+    blocked on, after a warm-up call. Each sample averages enough calls to last about
+    2 ms: a single call of a few microseconds is below the clock's and the machine's
+    jitter, and callers subtract a dispatch cost from such times."""
+    t0 = time.perf_counter()
+    jax.block_until_ready(call())
+    number = max(1, min(1000, int(2e-3 / max(time.perf_counter() - t0, 1e-7))))
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            jax.block_until_ready(call())
+        samples.append((time.perf_counter() - t0) / number)
+    return statistics.median(samples)
 
 
 def check_tolerance(name: str, value: Any) -> float:

@@ -41,14 +41,17 @@ compile_s is small but not zero. run_s per start:
   median time is kept, its rows included; time_s is the callback's clock. This is
   Python-speed work, interpreter and jax dispatch per call included: the cost a user
   pays. Small BLAS calls inside scipy (L-BFGS-B's setulb) are very sensitive to
-  OpenBLAS threading on a loaded machine: OPENBLAS_NUM_THREADS is a setting to record.
+  OpenBLAS threading on a loaded machine: the runner holds BLAS to one thread.
 - optax: the compiled masked scan of num_steps steps (like bench.driver's, frozen
-  steps included), block_until_ready, median of 5 after a warm call;
-  time_s = run_s / num_steps x step, as for our runs.
-- optimistix: our compiled while-loop, which ends when the run stops; median of 5;
+  steps included), timed by bench.driver.median_seconds less one call's dispatch
+  cost (a zero-step call of its stopping program), as for our runs;
+  time_s = run_s / num_steps x step.
+- optimistix: our compiled while-loop, which ends when the run stops, timed the same
+  way but with one call's dispatch included (the loop has no zero-step call);
   time_s shares run_s out in proportion to trials (a compiled loop has no clock).
 time_to_tol_s: scipy, from time_s; optax and optimistix, the median time of a stopping
-variant (a while-loop that also ends at gap <= tol*max(1, |f*|)), NaN if never reached.
+variant (a while-loop that also ends at gap <= tol*max(1, |f*|)), less the dispatch
+cost for optax; NaN if never reached.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from bench.driver import check_starts, check_tolerance
+from bench.driver import check_starts, check_tolerance, median_seconds
 from bench.results import solved_threshold
 from optimizers.base import check_count, check_positive, check_unit
 from problems.base import Problem
@@ -232,15 +235,6 @@ def _fold_totals(tr: dict[str, np.ndarray], totals: tuple[int, int, int]) -> Non
 def _first_time_to_tol(tr: dict[str, np.ndarray], f_star: float, thr: float) -> float:
     hit = np.nonzero(tr["f"] - f_star <= thr)[0]
     return float(tr["time_s"][hit[0]]) if hit.size else math.nan
-
-
-def _median_time(fn: Callable[..., Any], *args: Any) -> float:
-    times = []
-    for _ in range(_REPEATS):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 # (kind, problem, ...) -> (compiled object(s)); compile_s is 0.0 on a cache hit
@@ -595,14 +589,17 @@ def _run_optax(
     path_exe = _x_program(("optax-path", *key), path_fn, x_spec, s_spec)
     dt = x0s.dtype
     gtol_a, fs_a, thr_a = (jnp.asarray(v, dt) for v in (gtol, f_star, thr))
+    never = jnp.asarray(jnp.inf, dt)  # thr that holds at once: a zero-step call
     traces, status, xs, run_s, ttt = [], [], [], [], []
     for x0 in x0s:
         fs, gs, x, n_calls, n_acc, converged, diverged, path = jax.device_get(
             path_exe(x0, gtol_a)
         )
-        # per-step cost of the fixed-length run, as bench.driver's time_s
-        jax.block_until_ready(trace_exe(x0, gtol_a))  # warm call
-        seconds = _median_time(trace_exe, x0, gtol_a)
+        # per-step cost of the fixed-length run, as bench.driver's time_s; less the
+        # dispatch cost of one call (a zero-step call of the stopping program), as
+        # the runner does for optbench's own programs
+        dispatch = median_seconds(lambda x0=x0: until_exe(x0, gtol_a, fs_a, never))
+        seconds = max(median_seconds(lambda x0=x0: trace_exe(x0, gtol_a)) - dispatch, 0)
         n = int(n_acc)
         rows = np.arange(n + 1)
         tr = _trace(
@@ -626,8 +623,8 @@ def _run_optax(
             ttt.append(math.nan)
         else:
             _, reached = until_exe(x0, gtol_a, fs_a, thr_a)
-            t = _median_time(until_exe, x0, gtol_a, fs_a, thr_a)
-            ttt.append(t if bool(reached) else math.nan)
+            t = median_seconds(lambda x0=x0: until_exe(x0, gtol_a, fs_a, thr_a))
+            ttt.append(max(t - dispatch, 0.0) if bool(reached) else math.nan)
     return PeerRun(traces, status, np.stack(xs), c1 + c2, run_s, ttt)
 
 
@@ -754,8 +751,8 @@ def _run_optimistix(
     traces, status, xs, run_s, ttt = [], [], [], [], []
     for x0 in x0s:
         y, bufs, trials, n_acc, flags = jax.device_get(path_exe(x0, gtol_a, fs_a, off))
-        jax.block_until_ready(exe(x0, gtol_a, fs_a, off))  # warm call
-        seconds = _median_time(exe, x0, gtol_a, fs_a, off)
+        # includes one call's dispatch: this loop has no zero-step call to subtract
+        seconds = median_seconds(lambda x0=x0: exe(x0, gtol_a, fs_a, off))
         converged, diverged, stalled, _ = (bool(v) for v in flags)
         n = int(n_acc)  # rows written: the start and each accepted iterate
         f, g, alpha, nfev, path = (np.asarray(b[:n]) for b in bufs)
@@ -788,6 +785,6 @@ def _run_optimistix(
             ttt.append(math.nan)
         else:
             reached = bool(exe(x0, gtol_a, fs_a, thr_a)[4][3])
-            t = _median_time(exe, x0, gtol_a, fs_a, thr_a)
+            t = median_seconds(lambda x0=x0: exe(x0, gtol_a, fs_a, thr_a))
             ttt.append(t if reached else math.nan)
     return PeerRun(traces, status, np.stack(xs), compile_s, run_s, ttt)

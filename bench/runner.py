@@ -4,8 +4,6 @@ batched program, time it, and collect tidy rows (DESIGN.md sections 4 and 5)."""
 from __future__ import annotations
 
 import json
-import statistics
-import time
 import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -112,23 +110,6 @@ def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:
     return np.vstack([x0, x0 + noise])
 
 
-def _median_seconds(call: Callable[[], Any], repeats: int = 5) -> float:
-    """Median over ``repeats`` samples of the wall time of one ``call``, results
-    blocked on, after a warm-up call. Each sample averages enough calls to last about
-    2 ms: a single call of a few microseconds is below the clock's and the machine's
-    jitter, and the dispatch cost is later subtracted from such times."""
-    t0 = time.perf_counter()
-    jax.block_until_ready(call())
-    number = max(1, min(1000, int(2e-3 / max(time.perf_counter() - t0, 1e-7))))
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            jax.block_until_ready(call())
-        samples.append((time.perf_counter() - t0) / number)
-    return statistics.median(samples)
-
-
 def _status(diverged: bool, grad_norm: float, done: bool, gtol: float) -> str:
     if diverged:
         return "diverged"
@@ -157,8 +138,8 @@ def _run_ours(cell: Cell, x0s: np.ndarray, s: Settings) -> dict[str, Any]:
     compile_s += until_compile_s
     gtol = jnp.asarray(s.gtol, xs.dtype)
     never = jnp.asarray(np.inf, xs.dtype)
-    dispatch_s = _median_seconds(lambda: until(starts[0], gtol, never))
-    batch_s = _median_seconds(lambda: exe(xs, gtol))
+    dispatch_s = driver.median_seconds(lambda: until(starts[0], gtol, never))
+    batch_s = driver.median_seconds(lambda: exe(xs, gtol))
     tr = jax.tree.map(np.asarray, exe(xs, gtol))
     run_s = max(batch_s - dispatch_s, 0.0) / len(x0s)
 
@@ -169,7 +150,7 @@ def _run_ours(cell: Cell, x0s: np.ndarray, s: Settings) -> dict[str, Any]:
         )
         for j, x0 in enumerate(starts):
             if bool(until(x0, gtol, target)[3]):
-                t = _median_seconds(lambda x0=x0: until(x0, gtol, target))
+                t = driver.median_seconds(lambda x0=x0: until(x0, gtol, target))
                 time_to_tol[j] = max(t - dispatch_s, 0.0)
 
     per_start = []
