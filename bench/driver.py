@@ -1,19 +1,27 @@
-"""The run loop: one compiled, masked ``lax.scan`` per (problem, optimizer, shape).
+"""The run loop: one compiled program per (problem family, optimizer family, shape).
 
-The driver owns stopping and counting; an optimizer only computes a step. A run stops
-(is frozen, counters included) when ||g|| <= gtol (converged), when a step produces a
-non-finite x, f or g (diverged: the last finite values are kept), or when two steps in
-a row leave x unchanged (stalled). Two, not one: a quasi-Newton method whose line
-search fails resets its model and deserves one more try from steepest descent.
-Comparing x alone keeps the loop body small (comparing the whole state, BFGS's n x n
-matrix included, cost a quarter of an Adam step).
+A program runs L lanes at once; a lane is one start of one problem instance under one
+set of hyperparameters. The instance's data and the hyperparameters are arguments of
+the program, not constants, so a sweep over learning rates, starts, kappas or seeds
+is one program and one call (docs/architecture.md).
+
+The driver owns stopping and counting; an optimizer only computes a step. The loop is
+a ``while_loop`` over ticks: each tick, every running lane calls its optimizer's
+``step`` once (one iteration, or one line-search trial), and a lane whose call ends an
+iteration writes its trace row at its own step index. The loop ends when every lane
+has stopped, so no lane waits for another inside a step, and a run that converges
+early costs nothing more. A lane stops (its state and counters frozen) when
+||g|| <= gtol (converged), when an iteration produces a non-finite x, f or g (diverged:
+the last finite values are kept), when two iterations in a row leave x unchanged
+(stalled: a quasi-Newton method whose line search fails resets its model and deserves
+one more try), when its steps or gradient evaluations reach their budgets, or when
+f <= f_target (the timing runs stop there).
 """
 
 from __future__ import annotations
 
-import statistics
+import threading
 import time
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -21,12 +29,19 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from bench import xla
+from bench.status import Status
 from optimizers.base import Optimizer, check_count
-from problems.base import Problem
+from problems.base import Problem, bind
+
+NO_BUDGET = np.iinfo(np.int32).max
+# ticks per step a line search may take at most (its trial limit, plus one)
+_MAX_TRIALS = 41
 
 
 class Trace(NamedTuple):
-    """Per-step record of a run; row 0 is the start (leading axis k in a batch)."""
+    """Per-step record of a run; row 0 is the start (leading axis k in a batch).
+    Rows after a run stopped repeat its last row, with step_size 0."""
 
     f: jax.Array  # objective value
     grad_norm: jax.Array  # Euclidean norm of the gradient
@@ -34,218 +49,227 @@ class Trace(NamedTuple):
     nfev: jax.Array  # cumulative objective evaluations (the start counts one)
     njev: jax.Array  # cumulative gradient evaluations (the start counts one)
     nhev: jax.Array  # cumulative Hessian evaluations
-    done: jax.Array  # frozen: converged, diverged or stalled at or before this row
-    diverged: jax.Array  # a step produced a non-finite value
+    done: jax.Array  # stopped at or before this row
+    diverged: jax.Array  # an iteration produced a non-finite value
     x: jax.Array  # final iterate
     path: jax.Array | None = None  # iterates per row, only when asked for (2-D plots)
+    status: jax.Array | None = None  # bench.status.Status code, per run
+    n_steps: jax.Array | None = None  # iterations taken, per run
 
 
-class _Carry(NamedTuple):
+class _Lane(NamedTuple):
     state: Any
     counts: jax.Array  # (3,) nfev, njev, nhev
-    done: jax.Array
-    diverged: jax.Array
-    idle: jax.Array  # the last step left x unchanged
+    k: jax.Array  # iterations taken
+    status: jax.Array  # Status code; RUNNING until the lane stops
+    idle: jax.Array  # the last iteration left x unchanged
 
 
-def _start(problem: Problem, opt: Optimizer, x0: jax.Array, gtol: jax.Array) -> _Carry:
-    state = opt.init(problem, x0)
+class Args(NamedTuple):
+    """The run-time arguments of a program (leading axis L where per lane)."""
+
+    x0: Any  # (L, n) starts
+    hp: dict[str, Any]  # each (L,)
+    data: Any  # the instances' data, leading axis L if ``data_batched``
+    gtol: Any  # scalar
+    f_target: Any  # (L,): stop at f <= f_target (-inf: never)
+    max_njev: Any  # scalar int32
+
+
+def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
+    s = lane.state
+    # frozen from here on (a run that used up its steps is not: it has no rows after)
+    frozen = (lane.status != Status.RUNNING) & (lane.status != Status.MAX_STEPS)
+    row = (s.f, jnp.linalg.norm(s.g), alpha, *lane.counts, frozen,
+           lane.status == Status.DIVERGED)  # fmt: skip
+    return row + (s.x,) if record_path else row
+
+
+def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
+    state = opt.init(oracles, x0, hp)
     g_norm = jnp.linalg.norm(state.g)
-    bad_start = ~(jnp.isfinite(state.f) & jnp.isfinite(g_norm))  # f(x0) = nan, say
-    done = (g_norm <= gtol) | bad_start
-    return _Carry(state, jnp.array([1, 1, 0]), done, bad_start, jnp.array(False))
+    bad = ~(jnp.isfinite(state.f) & jnp.isfinite(g_norm))  # f(x0) = nan, say
+    status = jnp.select(
+        [bad, g_norm <= gtol, state.f <= f_target],
+        [Status.DIVERGED, Status.CONVERGED, Status.TARGET], Status.RUNNING,
+    ).astype(jnp.int32)  # fmt: skip
+    return _Lane(state, jnp.array([1, 1, 0], jnp.int32), jnp.array(0), status,
+                 jnp.array(False))  # fmt: skip
 
 
-def _advance(problem: Problem, opt: Optimizer, c: _Carry, gtol: jax.Array):
-    """One masked step: returns the new carry and this step's alpha (0 when frozen)."""
-    new, info = opt.step(problem, c.state)
+def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
+             num_steps: int):  # fmt: skip
+    """One tick of one lane: the new lane, this tick's alpha, and whether the tick
+    ended an iteration of a running lane (then it owns trace row ``k``)."""
+    new, info = opt.step(oracles, lane.state, hp)
     finite = (
-        jnp.isfinite(new.f)
-        & jnp.all(jnp.isfinite(new.g))
-        & jnp.all(jnp.isfinite(new.x))
+        jnp.isfinite(new.f) & jnp.all(jnp.isfinite(new.g)) & jnp.all(jnp.isfinite(new.x))
     )
-    active = ~c.done
-    accept = active & finite
-    idle = accept & jnp.all(new.x == c.state.x)
-    state = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, c.state)
-    cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(c.counts.dtype)
-    counts = c.counts + jnp.where(active, cost, 0)
-    diverged = c.diverged | (active & ~finite)
-    converged = jnp.linalg.norm(state.g) <= gtol
-    done = c.done | diverged | converged | (idle & c.idle)
-    alpha = jnp.where(accept, info.step_size, 0.0).astype(new.x.dtype)
-    return _Carry(state, counts, done, diverged, idle), alpha
+    running = lane.status == Status.RUNNING
+    ended = running & info.accepted  # an iteration ended on this tick
+    keep = running & finite
+    state = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, lane.state)
+    cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(jnp.int32)
+    counts = lane.counts + jnp.where(running, cost, 0)
+    k = lane.k + ended
+    idle = jnp.where(ended, finite & jnp.all(new.x == lane.state.x), lane.idle)
+    status = jnp.select(
+        [~running, ~finite, ~ended, jnp.linalg.norm(state.g) <= a.gtol,
+         idle & lane.idle, state.f <= f_target, k >= num_steps,
+         counts[1] >= a.max_njev],
+        [lane.status, Status.DIVERGED, Status.RUNNING, Status.CONVERGED,
+         Status.STALLED, Status.TARGET, Status.MAX_STEPS, Status.MAX_NJEV],
+        Status.RUNNING,
+    ).astype(jnp.int32)  # fmt: skip
+    alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
+    return _Lane(state, counts, k, status, idle), alpha, ended | (running & ~finite)
 
 
-def _row(c: _Carry, alpha: jax.Array, record_path: bool) -> tuple:
-    g_norm = jnp.linalg.norm(c.state.g)
-    row = (c.state.f, g_norm, alpha, *c.counts, c.done, c.diverged)
-    return row + (c.state.x,) if record_path else row
+def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool,
+             data_batched: bool):  # fmt: skip
+    """The function of ``Args`` that one compiled program runs."""
+    family = problem.family
+    data_axis = 0 if data_batched else None
+    max_ticks = num_steps * (_MAX_TRIALS if opt.searches else 1)
 
+    def run(a: Args) -> Trace:
+        lanes_n, rows_n = a.x0.shape[0], num_steps + 1
 
-def _scan_run(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool):
-    def run(x0: jax.Array, gtol: jax.Array) -> Trace:
-        c0 = _start(problem, opt, x0, gtol)
+        axes = (0, 0, 0, data_axis)  # per lane: start or state, hp, target; data
 
-        def body(c, _):
-            c, alpha = _advance(problem, opt, c, gtol)
-            return c, _row(c, alpha, record_path)
+        def start(x0, hp, f_target, data):
+            lane = _start(opt, bind(family, data), x0, hp, a.gtol, f_target)
+            return lane, _row(lane, jnp.zeros((), x0.dtype), record_path)
 
-        c, rows = lax.scan(body, c0, None, length=num_steps)
-        first = _row(c0, jnp.zeros((), x0.dtype), record_path)
-        cols = [
-            jnp.concatenate([jnp.asarray(a)[None], b])
-            for a, b in zip(first, rows, strict=True)
-        ]
-        if record_path:
-            return Trace(*cols[:-1], x=c.state.x, path=cols[-1])
-        return Trace(*cols, x=c.state.x)
+        def tick(lane, hp, f_target, data):
+            lane, alpha, wrote = _advance(opt, bind(family, data), lane, hp, f_target,
+                                          a, num_steps)  # fmt: skip
+            return lane, _row(lane, alpha, record_path), wrote
+
+        lanes, row0 = jax.vmap(start, in_axes=axes)(a.x0, a.hp, a.f_target, a.data)
+        bufs = tuple(
+            jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
+            for r in row0
+        )
+        every = jnp.arange(lanes_n)
+
+        def cond(c):
+            t, lanes, _ = c
+            return (t < max_ticks) & jnp.any(lanes.status == Status.RUNNING)
+
+        def body(c):
+            t, lanes, bufs = c
+            lanes, rows, wrote = jax.vmap(tick, in_axes=axes)(
+                lanes, a.hp, a.f_target, a.data
+            )
+            if opt.searches:  # each lane at its own row (rows_n: dropped)
+                at = jnp.where(wrote, lanes.k, rows_n)
+                bufs = tuple(b.at[every, at].set(r, mode="drop")
+                             for b, r in zip(bufs, rows, strict=True))  # fmt: skip
+            else:  # every lane steps on every tick: row t + 1 (stopped: overwritten)
+                bufs = tuple(lax.dynamic_update_index_in_dim(b, r, t + 1, axis=1)
+                             for b, r in zip(bufs, rows, strict=True))  # fmt: skip
+            return t + 1, lanes, bufs
+
+        _, lanes, bufs = lax.while_loop(cond, body, (jnp.array(0), lanes, bufs))
+        status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
+                           lanes.status)  # fmt: skip
+        # rows after a lane's last one repeat it, at rest
+        steps = jnp.arange(rows_n)[None, :]
+        last = jnp.minimum(steps, lanes.k[:, None])
+        cols = [jnp.take_along_axis(b, last.reshape(last.shape + (1,) * (b.ndim - 2)),
+                                    axis=1) for b in bufs]  # fmt: skip
+        cols[2] = jnp.where(steps > lanes.k[:, None], 0.0, cols[2])
+        path = cols.pop() if record_path else None
+        return Trace(*cols, x=lanes.state.x, path=path, status=status,
+                     n_steps=lanes.k)  # fmt: skip
 
     return run
 
 
-def _until_run(problem: Problem, opt: Optimizer, max_steps: int, record_path: bool):
-    """Stopping variant for time-to-target: a while-loop that ends as soon as the run is
-    done or f <= f_target. Returns (steps taken, final f, counts, reached)."""
-
-    def run(x0: jax.Array, gtol: jax.Array, f_target: jax.Array):
-        c0 = _start(problem, opt, x0, gtol)
-
-        def cond(kc):
-            k, c = kc
-            return (k < max_steps) & ~c.done & ~(c.state.f <= f_target)
-
-        def body(kc):
-            k, c = kc
-            return k + 1, _advance(problem, opt, c, gtol)[0]
-
-        k, c = lax.while_loop(cond, body, (jnp.array(0), c0))
-        return k, c.state.f, c.counts, c.state.f <= f_target
-
-    return run
-
-
-# (kind, problem, init, step, steps, shape, dtype, batched, record_path) -> compiled
+# key -> compiled program; see program()
 _COMPILED: dict[tuple, Any] = {}
-
-# XLA options for the harness's own programs (record them in the manifest). XLA:CPU
-# runs a while loop as one compiled kernel only when one iteration touches fewer than
-# this many bytes (default 1024); our masked, traced loop bodies touch 1-4 kB per
-# start, and off that fast path every iteration costs 10-40x more (DESIGN.md sec. 7;
-# measured by ``python -m bench.speed``). Past 16 MiB per iteration the per-op overhead
-# is negligible anyway, so bigger loops are left to XLA's default (multi-threaded) path.
-COMPILER_OPTIONS: dict[str, int] = {"xla_cpu_small_while_loop_byte_threshold": 1 << 24}
+_COMPILED_LOCK = threading.Lock()
+# Programs this process compiled (or loaded from the persistent cache) and the
+# seconds that took: the runner reports them per run.
+STATS = {"programs": 0, "seconds": 0.0}
 
 
-def _proto_field(number: int, payload: bytes) -> bytes:
-    """One length-delimited protobuf field (wire type 2)."""
-    out, n = bytearray(), number << 3 | 2
-    for v in (n, len(payload)):
-        while v > 0x7F:
-            out.append(v & 0x7F | 0x80)
-            v >>= 7
-        out.append(v)
-    return bytes(out) + payload
+def program_key(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
+                record_path: bool, data_batched: bool) -> tuple:  # fmt: skip
+    """What decides a compiled program: the problem family and its data's shapes,
+    the optimizer's functions and run-time hyperparameter names, and the shapes."""
+    leaves, tree = jax.tree.flatten(problem.data)
+    data_shapes = tuple((np.shape(v), np.result_type(v)) for v in leaves)
+    return (problem.family, tree, data_shapes, data_batched, opt.init, opt.step,
+            opt.searches, opt.hyper, num_steps, lanes, problem.x0.shape,
+            problem.x0.dtype, record_path)  # fmt: skip
 
 
-# How often COMPILER_OPTIONS could not be applied (jax internals moved): the runner
-# writes it into the manifest, so a slow run off XLA's fast path is explained.
-FALLBACK_COMPILES = {"count": 0}
-
-
-def _compile(lowered: Any, backend_options: dict[str, Any]) -> Any:
-    """``lowered.compile()`` with ``backend_options`` put in DebugOptions'
-    xla_backend_extra_options (the map that --xla_backend_extra_options sets).
-
-    jax 0.10's ``compile(compiler_options=...)`` cannot set map fields ("No such compile
-    option"), so the entries are appended to jax's serialized CompileOptions
-    (CompileOptionsProto.executable_build_options(3).debug_options(3)
-    .xla_backend_extra_options(500)), which protobuf merges. This affects only the
-    program compiled here, never a peer's; not thread-safe (swaps a jax function for
-    the duration of the call). Falls back to a plain compile if jax's internals moved
-    (a genuine compile error then surfaces from that plain compile).
-    """
-    if not backend_options:
-        return lowered.compile()
-    try:
-        from jax._src import compiler as jax_compiler
-        from jax._src.lib import xla_client
-
-        original = jax_compiler.get_compile_options
-        parse = xla_client.CompileOptions.ParseFromString
-    except (ImportError, AttributeError):
-        FALLBACK_COMPILES["count"] += 1
-        return lowered.compile()
-    entries = b""
-    for key, value in backend_options.items():
-        pair = _proto_field(1, key.encode()) + _proto_field(2, str(value).encode())
-        entries += _proto_field(500, pair)
-    extra = _proto_field(3, _proto_field(3, entries))
-
-    def with_backend_options(*args: Any, **kwargs: Any) -> Any:
-        return parse(original(*args, **kwargs).SerializeAsString() + extra)
-
-    jax_compiler.get_compile_options = with_backend_options
-    try:
-        return lowered.compile()
-    except Exception:  # retried plainly below, outside the swap
-        pass
-    finally:
-        jax_compiler.get_compile_options = original
-    FALLBACK_COMPILES["count"] += 1
-    return lowered.compile()
-
-
-def compiled(
-    kind: str,
-    problem: Problem,
-    opt: Optimizer,
-    num_steps: int,
-    x0s: jax.Array,
-    batched: bool,
-    record_path: bool = False,
-) -> tuple[Any, float]:
-    """The compiled program for this cell and shape, and the seconds spent compiling it
-    (0.0 when it came from the in-process cache). ``kind``: "scan" (fixed length,
-    full trace; ``record_path`` adds the iterates) or "until" (stops at a target)."""
-    key = (kind, problem, opt.init, opt.step, num_steps, x0s.shape, x0s.dtype, batched)
-    key += (record_path,)
-    if key in _COMPILED:
-        return _COMPILED[key], 0.0
-    make = {"scan": _scan_run, "until": _until_run}[kind]
-    fn = make(problem, opt, num_steps, record_path)
-    n_scalars = {"scan": 1, "until": 2}[kind]
-    if batched:
-        fn = jax.vmap(fn, in_axes=(0,) + (None,) * n_scalars)
-    scalar = jax.ShapeDtypeStruct((), x0s.dtype)
-    args = (jax.ShapeDtypeStruct(x0s.shape, x0s.dtype),) + (scalar,) * n_scalars
+def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
+            record_path: bool = False, data_batched: bool = False,
+            ) -> tuple[Any, float]:  # fmt: skip
+    """The compiled program for this family and shape, and the seconds spent making
+    it now (0.0 when this process already had it). Thread-safe: the runner compiles
+    the next family's program on a worker thread."""
+    key = program_key(problem, opt, num_steps, lanes, record_path, data_batched)
+    with _COMPILED_LOCK:
+        if key in _COMPILED:
+            return _COMPILED[key], 0.0
+    fn = _program(problem, opt, num_steps, record_path, data_batched)
     t0 = time.perf_counter()
-    exe = _compile(jax.jit(fn).lower(*args), COMPILER_OPTIONS)
+    exe = xla.compile_with_options(jax.jit(fn).lower(_arg_specs(problem, opt, lanes,
+                                                                data_batched)))
     seconds = time.perf_counter() - t0
-    _COMPILED[key] = exe
+    with _COMPILED_LOCK:
+        exe = _COMPILED.setdefault(key, exe)
+        STATS["programs"] += 1
+        STATS["seconds"] += seconds
     return exe, seconds
 
 
-def median_seconds(call: Callable[[], Any], repeats: int = 5) -> float:
-    """Median over ``repeats`` samples of the wall time of one ``call``, results
-    blocked on, after a warm-up call. Each sample averages enough calls to last about
-    2 ms: a single call of a few microseconds is below the clock's and the machine's
-    jitter, and callers subtract a dispatch cost from such times."""
-    t0 = time.perf_counter()
-    jax.block_until_ready(call())
-    number = max(1, min(1000, int(2e-3 / max(time.perf_counter() - t0, 1e-7))))
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            jax.block_until_ready(call())
-        samples.append((time.perf_counter() - t0) / number)
-    return statistics.median(samples)
+def _arg_specs(problem: Problem, opt: Optimizer, lanes: int, data_batched: bool):
+    dtype = problem.x0.dtype
+
+    def spec(shape, dt=dtype):
+        return jax.ShapeDtypeStruct(shape, dt)
+
+    def data_spec(v):
+        v = np.asarray(v)
+        return spec(((lanes,) if data_batched else ()) + v.shape, v.dtype)
+
+    return Args(
+        x0=spec((lanes, problem.dim)),
+        hp={k: spec((lanes,)) for k in opt.hyper},
+        data=jax.tree.map(data_spec, problem.data),
+        gtol=spec(()),
+        f_target=spec((lanes,)),
+        max_njev=spec((), np.int32),
+    )
+
+
+def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any,
+         gtol: float, f_target: np.ndarray | None = None,
+         max_njev: int | None = None) -> Args:  # fmt: skip
+    """Program arguments as NumPy arrays of the program's dtypes (a jax array built
+    here would cost a dispatch per call)."""
+    dtype = problem.x0.dtype
+    lanes = x0s.shape[0]
+    target = np.full(lanes, -np.inf) if f_target is None else f_target
+    return Args(
+        x0=np.asarray(x0s, dtype),
+        hp={k: np.broadcast_to(np.asarray(v, dtype), (lanes,)) for k, v in hp.items()},
+        data=data,
+        gtol=np.asarray(gtol, dtype),
+        f_target=np.asarray(target, dtype),
+        max_njev=np.asarray(NO_BUDGET if max_njev is None else max_njev, np.int32),
+    )
 
 
 def check_tolerance(name: str, value: Any) -> float:
     """A finite number >= 0 (gtol, tol), else ValueError naming it."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = isinstance(value, int | float | np.floating | np.integer)
+    ok = ok and not isinstance(value, bool)
     if not (ok and np.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
@@ -259,11 +283,9 @@ def solve(
     gtol: float = 1e-10,
 ) -> Trace:
     """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0)."""
-    x0 = problem.x0 if x0 is None else problem.check_x0(x0)
-    exe, _ = compiled(
-        "scan", problem, opt, check_count("num_steps", num_steps), x0, False
-    )
-    return exe(x0, np.asarray(check_tolerance("gtol", gtol), x0.dtype))
+    x0 = np.asarray(problem.x0) if x0 is None else problem.check_x0(x0)
+    tb = solve_batch(problem, opt, x0[None], num_steps, gtol)
+    return jax.tree.map(lambda v: v[0], tb)
 
 
 def solve_batch(
@@ -273,12 +295,12 @@ def solve_batch(
     num_steps: int = 500,
     gtol: float = 1e-10,
 ) -> Trace:
-    """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one vmapped program."""
+    """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
     x0s = check_starts(problem, x0s)
-    exe, _ = compiled(
-        "scan", problem, opt, check_count("num_steps", num_steps), x0s, True
-    )
-    return exe(x0s, np.asarray(check_tolerance("gtol", gtol), x0s.dtype))
+    num_steps = check_count("num_steps", num_steps)
+    gtol = check_tolerance("gtol", gtol)
+    exe, _ = program(problem, opt, num_steps, x0s.shape[0])
+    return exe(args(problem, x0s, opt.hp(), problem.data, gtol))
 
 
 def check_starts(problem: Problem, x0s: Any) -> np.ndarray:

@@ -11,25 +11,44 @@ import jax
 
 
 class StepInfo(NamedTuple):
-    """What one step cost; reported per step, never carried in the state."""
+    """What one call of ``step`` cost; reported per call, never carried in the state."""
 
     step_size: jax.Array  # alpha_k: x_{k+1} = x_k + alpha_k d_k (lr for fixed steps)
-    nfev: jax.Array  # objective evaluations in this step
-    njev: jax.Array  # gradient evaluations in this step
-    nhev: jax.Array  # Hessian evaluations in this step
+    nfev: jax.Array  # objective evaluations in this call
+    njev: jax.Array  # gradient evaluations in this call
+    nhev: jax.Array  # Hessian evaluations in this call
+    # this call ended an iteration (x, f, g are the next iterate); False while a line
+    # search is still trying steps
+    accepted: jax.Array | bool = True
 
 
 class Optimizer(NamedTuple):
-    """``init(problem, x0) -> state``; ``step(problem, state) -> (state, StepInfo)``.
+    """``init(problem, x0, hp) -> state``; ``step(problem, state, hp) -> (state,
+    StepInfo)``.
+
+    ``problem`` is a ``problems.Oracles`` (f, grad, value_and_grad, hess of one
+    instance); ``hp`` maps each name in ``hyper`` to a scalar array, so one compiled
+    program serves every value of those hyperparameters (and is vmapped over them).
+    ``init`` and ``step`` may close over the other, structural, parameters only (the
+    driver keys its programs on the two functions): a factory returns the same two
+    functions for the same structural parameters.
 
     Every state is a NamedTuple whose first fields are ``x, f, g`` (the iterate, its
-    value and gradient); ``init`` evaluates f and g at x0 exactly once.
+    value and gradient); ``init`` evaluates f and g at x0 exactly once. A method with a
+    line search takes one trial per ``step`` call (``StepInfo.accepted`` marks the
+    call that ends an iteration), so that batched lanes never wait for each other.
     """
 
     name: str
     init: Callable[..., Any]
     step: Callable[..., Any]
-    params: dict[str, Any]
+    params: dict[str, Any]  # every hyperparameter, defaults filled in (the label)
+    hyper: tuple[str, ...] = ()  # the ones passed at run time, as ``hp``
+    searches: bool = False  # steps are line-search trials (see StepInfo.accepted)
+
+    def hp(self) -> dict[str, float]:
+        """This optimizer's run-time hyperparameters, the ``hp`` of init and step."""
+        return {k: self.params[k] for k in self.hyper}
 
     @property
     def label(self) -> str:

@@ -15,10 +15,15 @@ from optimizers.base import (
     check_unit,
     register,
 )
-from optimizers.linesearch import backtracking
+from optimizers.linesearch import (
+    Backtrack,
+    backtrack_restart,
+    backtrack_start,
+    backtrack_trial,
+)
 
 
-def _one_eval(lr: float, dtype) -> StepInfo:
+def _one_eval(lr: jax.Array, dtype) -> StepInfo:
     """Cost of a fixed-step method: one value_and_grad at the new point."""
     return StepInfo(jnp.asarray(lr, dtype), 1, 1, 0)
 
@@ -29,23 +34,43 @@ class GDState(NamedTuple):
     g: jax.Array
 
 
+class GDArmijoState(NamedTuple):
+    x: jax.Array
+    f: jax.Array
+    g: jax.Array
+    search: Backtrack  # the line search along -g in progress
+
+
+def _gd_init(problem, x0, hp):
+    return GDState(x0, *problem.value_and_grad(x0))
+
+
+def _gd_step(problem, s: GDState, hp):
+    x = s.x - hp["lr"] * s.g
+    return GDState(x, *problem.value_and_grad(x)), _one_eval(hp["lr"], x.dtype)
+
+
+def _gd_armijo_init(problem, x0, hp):
+    f, g = problem.value_and_grad(x0)
+    return GDArmijoState(x0, f, g, backtrack_start(x0.dtype, fresh=True))
+
+
+def _gd_armijo_step(problem, s: GDArmijoState, hp):
+    search = backtrack_restart(s.search, hp["lr"])
+    search, x, f, g, info = backtrack_trial(problem, s.x, s.f, s.g, -s.g, search)
+    return GDArmijoState(x, f, g, search), info
+
+
 @register("gd")
 def gd(lr: float = 1e-3, armijo: bool = False) -> Optimizer:
     """x_{k+1} = x_k - t_k grad f(x_k); t_k = lr, or with ``armijo`` the first of
     lr, lr/2, ... meeting Armijo's condition (Nocedal & Wright 2006, Alg. 3.1)."""
-    lr, armijo = check_positive("lr", lr), check_bool("armijo", armijo)
-
-    def init(problem, x0):
-        return GDState(x0, *problem.value_and_grad(x0))
-
-    def step(problem, s: GDState):
-        if armijo:
-            t, f, g, nfev, njev = backtracking(problem, s.x, s.f, s.g, -s.g, t0=lr)
-            return GDState(s.x - t * s.g, f, g), StepInfo(t, nfev, njev, 0)
-        x = s.x - lr * s.g
-        return GDState(x, *problem.value_and_grad(x)), _one_eval(lr, x.dtype)
-
-    return Optimizer("gd", init, step, {"lr": lr, "armijo": armijo})
+    params = {"lr": check_positive("lr", lr), "armijo": check_bool("armijo", armijo)}
+    if armijo:
+        return Optimizer(
+            "gd", _gd_armijo_init, _gd_armijo_step, params, ("lr",), searches=True
+        )
+    return Optimizer("gd", _gd_init, _gd_step, params, ("lr",))
 
 
 class MomentumState(NamedTuple):
@@ -59,18 +84,19 @@ class MomentumState(NamedTuple):
 def momentum(lr: float = 1e-3, beta: float = 0.9) -> Optimizer:
     """Heavy ball: v_k = g_k + beta v_{k-1}, x_{k+1} = x_k - lr v_k, i.e.
     x_{k+1} = x_k - lr g_k + beta (x_k - x_{k-1}) (Polyak 1964)."""
-    lr, beta = check_positive("lr", lr), check_unit("beta", beta)
+    params = {"lr": check_positive("lr", lr), "beta": check_unit("beta", beta)}
+    return Optimizer("momentum", _momentum_init, _momentum_step, params, ("lr", "beta"))
 
-    def init(problem, x0):
-        f, g = problem.value_and_grad(x0)
-        return MomentumState(x0, f, g, jnp.zeros_like(x0))
 
-    def step(problem, s: MomentumState):
-        v = s.g + beta * s.v
-        x = s.x - lr * v
-        return MomentumState(x, *problem.value_and_grad(x), v), _one_eval(lr, x.dtype)
+def _momentum_init(problem, x0, hp):
+    f, g = problem.value_and_grad(x0)
+    return MomentumState(x0, f, g, jnp.zeros_like(x0))
 
-    return Optimizer("momentum", init, step, {"lr": lr, "beta": beta})
+
+def _momentum_step(problem, s: MomentumState, hp):
+    v = s.g + hp["beta"] * s.v
+    x = s.x - hp["lr"] * v
+    return MomentumState(x, *problem.value_and_grad(x), v), _one_eval(hp["lr"], x.dtype)
 
 
 class NesterovState(NamedTuple):
@@ -88,18 +114,19 @@ def nesterov(lr: float = 1e-3, beta: float = 0.9) -> Optimizer:
     f and g are reported at y_k, where the gradient is evaluated, as optax and PyTorch
     do: one value_and_grad per step.
     """
-    lr, beta = check_positive("lr", lr), check_unit("beta", beta)
+    params = {"lr": check_positive("lr", lr), "beta": check_unit("beta", beta)}
+    return Optimizer("nesterov", _nesterov_init, _nesterov_step, params, ("lr", "beta"))
 
-    def init(problem, x0):
-        f, g = problem.value_and_grad(x0)
-        return NesterovState(x0, f, g, x0)
 
-    def step(problem, s: NesterovState):
-        z = s.x - lr * s.g
-        y = z + beta * (z - s.z)
-        return NesterovState(y, *problem.value_and_grad(y), z), _one_eval(lr, y.dtype)
+def _nesterov_init(problem, x0, hp):
+    f, g = problem.value_and_grad(x0)
+    return NesterovState(x0, f, g, x0)
 
-    return Optimizer("nesterov", init, step, {"lr": lr, "beta": beta})
+
+def _nesterov_step(problem, s: NesterovState, hp):
+    z = s.x - hp["lr"] * s.g
+    y = z + hp["beta"] * (z - s.z)
+    return NesterovState(y, *problem.value_and_grad(y), z), _one_eval(hp["lr"], y.dtype)
 
 
 class AdamState(NamedTuple):
@@ -117,22 +144,24 @@ def adam(
 ) -> Optimizer:
     """x_{k+1} = x_k - lr mhat_k / (sqrt(vhat_k) + eps), mhat, vhat bias-corrected
     moment estimates of g and g^2 (Kingma & Ba 2015, Algorithm 1)."""
-    lr, eps = check_positive("lr", lr), check_positive("eps", eps)
-    b1, b2 = check_unit("b1", b1), check_unit("b2", b2)
+    params = {"lr": check_positive("lr", lr), "b1": check_unit("b1", b1)}
+    params |= {"b2": check_unit("b2", b2), "eps": check_positive("eps", eps)}
+    return Optimizer("adam", _adam_init, _adam_step, params, ("lr", "b1", "b2", "eps"))
 
-    def init(problem, x0):
-        f, g = problem.value_and_grad(x0)
-        zeros = jnp.zeros_like(x0)
-        return AdamState(x0, f, g, zeros, zeros, jnp.zeros((), jnp.int32))
 
-    def step(problem, s: AdamState):
-        t = s.t + 1
-        m = b1 * s.m + (1 - b1) * s.g
-        v = b2 * s.v + (1 - b2) * s.g**2
-        m_hat = m / (1 - b1 ** t.astype(m.dtype))
-        v_hat = v / (1 - b2 ** t.astype(v.dtype))
-        x = s.x - lr * (m_hat / (jnp.sqrt(v_hat) + eps))
-        f, g = problem.value_and_grad(x)
-        return AdamState(x, f, g, m, v, t), _one_eval(lr, x.dtype)
+def _adam_init(problem, x0, hp):
+    f, g = problem.value_and_grad(x0)
+    zeros = jnp.zeros_like(x0)
+    return AdamState(x0, f, g, zeros, zeros, jnp.zeros((), jnp.int32))
 
-    return Optimizer("adam", init, step, {"lr": lr, "b1": b1, "b2": b2, "eps": eps})
+
+def _adam_step(problem, s: AdamState, hp):
+    lr, b1, b2, eps = hp["lr"], hp["b1"], hp["b2"], hp["eps"]
+    t = s.t + 1
+    m = b1 * s.m + (1 - b1) * s.g
+    v = b2 * s.v + (1 - b2) * s.g**2
+    m_hat = m / (1 - b1 ** t.astype(m.dtype))
+    v_hat = v / (1 - b2 ** t.astype(v.dtype))
+    x = s.x - lr * (m_hat / (jnp.sqrt(v_hat) + eps))
+    f, g = problem.value_and_grad(x)
+    return AdamState(x, f, g, m, v, t), _one_eval(lr, x.dtype)

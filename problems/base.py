@@ -5,25 +5,78 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 
+class Family(NamedTuple):
+    """A problem family's functions of ``(x, data)``: instances of one family differ
+    only in their data (a pytree of arrays), so that they share one compiled program
+    and batch into it (the data is an argument of the program, not a constant).
+    ``grad`` and ``hess`` default to jax's derivatives of ``f`` in x."""
+
+    f: Callable[[jax.Array, Any], jax.Array]
+    grad: Callable[[jax.Array, Any], jax.Array] | None = None
+    hess: Callable[[jax.Array, Any], jax.Array] | None = None
+    residual: Callable[[jax.Array, Any], jax.Array] | None = None
+
+
+@functools.cache
+def _complete(family: Family) -> Family:
+    """The family with jax's derivatives filled in: one object per family, so the
+    driver's programs are keyed on it."""
+    return family._replace(
+        grad=family.grad or jax.grad(family.f),
+        hess=family.hess or jax.hessian(family.f),
+    )
+
+
+class Oracles(NamedTuple):
+    """One instance's f, grad, hess and residual as functions of x alone: what an
+    optimizer is given (inside a compiled program the data are traced values)."""
+
+    f: Callable[[jax.Array], jax.Array]
+    grad: Callable[[jax.Array], jax.Array]
+    hess: Callable[[jax.Array], jax.Array]
+    residual: Callable[[jax.Array], jax.Array] | None = None
+
+    def value_and_grad(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """f(x) and its gradient together: one function and one gradient evaluation."""
+        return self.f(x), self.grad(x)
+
+
+def bind(family: Family, data: Any) -> Oracles:
+    """The oracles of the instance of ``family`` with ``data``."""
+    fam = _complete(family)
+    res = fam.residual
+    return Oracles(
+        lambda x: fam.f(x, data),
+        lambda x: fam.grad(x, data),
+        lambda x: fam.hess(x, data),
+        None if res is None else (lambda x: res(x, data)),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """An unconstrained minimisation problem min_x f(x) with its standard start.
 
-    Equality and hashing are by identity (``eq=False``): the driver caches one compiled
-    program per Problem object, and ``problems.get`` returns the same object for the
-    same name and parameters, so repeated lookups never recompile.
+    Either ``f`` (with optional ``grad``, ``hess``, ``residual``) as functions of x, or
+    a ``family`` with this instance's ``data``; then f, grad, hess and residual are
+    filled in from the family. A family's instances with data of one shape share a
+    compiled program and run in one batch; a problem given by ``f`` has a program of
+    its own.
+
+    Equality and hashing are by identity (``eq=False``); ``problems.get`` returns the
+    same object for the same name and parameters.
     """
 
     name: str
-    f: Callable[[jax.Array], jax.Array]
-    x0: jax.Array
+    f: Callable[[jax.Array], jax.Array] | None = None
+    x0: jax.Array | None = None
     f_star: float | None = None
     x_star: jax.Array | None = None
     grad: Callable[[jax.Array], jax.Array] | None = None
@@ -32,8 +85,12 @@ class Problem:
     residual: Callable[[jax.Array], jax.Array] | None = None
     params: dict[str, Any] = field(default_factory=dict)
     reference: str = ""
+    family: Family | None = None
+    data: Any = ()
 
     def __post_init__(self) -> None:
+        if self.x0 is None:
+            raise ValueError(f"problem {self.name!r} needs a starting point x0")
         x0 = jnp.asarray(_as_vector(self.x0, "x0"))
         set_ = functools.partial(object.__setattr__, self)
         set_("x0", x0)
@@ -46,10 +103,19 @@ class Problem:
             set_("x_star", x_star)
         if self.f_star is not None:
             set_("f_star", float(self.f_star))
-        if self.grad is None:
-            set_("grad", jax.grad(self.f))
-        if self.hess is None:
-            set_("hess", jax.hessian(self.f))
+        if self.family is None:
+            if self.f is None:
+                raise ValueError(f"problem {self.name!r} needs f or a family")
+            set_("family", _own_family(self.f, self.grad, self.hess, self.residual))
+            set_("data", ())
+        else:
+            set_("data", jax.tree.map(jnp.asarray, self.data))
+        for name, fn in zip(Oracles._fields, self.oracles(self.data), strict=True):
+            set_(name, fn)
+
+    def oracles(self, data: Any) -> Oracles:
+        """f, grad, hess, residual of this problem's family with ``data``."""
+        return bind(self.family, data)
 
     @property
     def dim(self) -> int:
@@ -73,6 +139,15 @@ class Problem:
                 f"x0 has shape {x.shape}; {self.label} needs shape ({self.dim},)"
             )
         return x
+
+
+def _own_family(f, grad, hess, residual) -> Family:
+    """A family of one: a problem given by functions of x ignores the data."""
+
+    def of_x(fn):
+        return None if fn is None else (lambda x, _data: fn(x))
+
+    return Family(of_x(f), of_x(grad), of_x(hess), of_x(residual))
 
 
 def _as_vector(x: Any, what: str) -> np.ndarray:

@@ -6,7 +6,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems.base import Problem, check_int, register
+from problems.base import Family, Problem, check_int, register
+
+
+def _rosenbrock(x: jax.Array, data: tuple) -> jax.Array:
+    return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+ROSENBROCK = Family(_rosenbrock)
 
 
 @register("rosenbrock")
@@ -17,14 +24,10 @@ def rosenbrock(n: int = 2) -> Problem:
     x0 = (-1.2, 1, -1.2, 1, ...), f* = 0 at x* = (1, ..., 1).
     """
     n = check_int("rosenbrock", "n", n, 2)
-
-    def f(x: jax.Array) -> jax.Array:
-        return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
-
     x0 = np.where(np.arange(n) % 2 == 0, -1.2, 1.0)
     return Problem(
         name="rosenbrock",
-        f=f,
+        family=ROSENBROCK,
         x0=x0,
         f_star=0.0,
         x_star=np.ones(n),
@@ -38,6 +41,20 @@ def quadratic_spectrum(dim: int, kappa: float, spectrum: str) -> np.ndarray:
     if spectrum == "log":
         return np.logspace(0.0, np.log10(kappa), dim)
     return np.linspace(1.0, kappa, dim)
+
+
+def _quadratic(x: jax.Array, data: dict) -> jax.Array:
+    e = x - data["x_star"]
+    return 0.5 * e @ (data["a"] @ e)
+
+
+# every (kappa, spectrum, seed) of one dim is one instance of this family: a kappa
+# sweep is one program
+QUADRATIC = Family(
+    _quadratic,
+    grad=lambda x, data: data["a"] @ (x - data["x_star"]),
+    hess=lambda x, data: data["a"],
+)
 
 
 @register("quadratic")
@@ -72,20 +89,13 @@ def quadratic(
     a = (q * eig) @ q.T
     a = 0.5 * (a + a.T)
     x_star = rng.standard_normal(dim)
-    a_j, xs_j = jnp.asarray(a), jnp.asarray(x_star)
-
-    def f(x: jax.Array) -> jax.Array:
-        e = x - xs_j
-        return 0.5 * e @ (a_j @ e)
-
     return Problem(
         name="quadratic",
-        f=f,
+        family=QUADRATIC,
+        data={"a": a, "x_star": x_star},
         x0=np.zeros(dim),
         f_star=0.0,
         x_star=x_star,
-        grad=lambda x: a_j @ (x - xs_j),
-        hess=lambda x: a_j,
         params={"dim": dim, "kappa": kappa, "spectrum": spectrum, "seed": seed},
         reference="Nocedal & Wright 2006, sec. 3.3",
     )

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from problems.base import Problem, check_int, register
+from problems.base import Family, Problem, check_int, register
 
 # --- parameter checks -----------------------------------------------------------------
 
@@ -55,6 +55,24 @@ def house_prices_data(
     return x, y
 
 
+def _house_residual(w: jax.Array, data: dict) -> jax.Array:
+    return (data["x"] @ w - data["y"]) / jnp.sqrt(data["y"].shape[0])
+
+
+def _house_f(w: jax.Array, data: dict) -> jax.Array:
+    r = _house_residual(w, data)
+    return r @ r
+
+
+# every seed of one n_samples is one instance: a seed sweep is one program
+HOUSE_PRICES = Family(
+    _house_f,
+    grad=lambda w, d: (2.0 / d["y"].shape[0]) * (d["x"].T @ (d["x"] @ w - d["y"])),
+    hess=lambda w, d: (2.0 / d["y"].shape[0]) * (d["x"].T @ d["x"]),
+    residual=_house_residual,
+)
+
+
 @register("house_prices")
 def house_prices(n_samples: int = 200, seed: int = 0) -> Problem:
     """f(w) = sum((X w - y)^2) / n_samples on raw, unscaled features (MSE).
@@ -70,29 +88,13 @@ def house_prices(n_samples: int = 200, seed: int = 0) -> Problem:
     n_samples = x.shape[0]
     x_star, *_ = np.linalg.lstsq(x, y, rcond=None)
     f_star = float(np.mean((x @ x_star - y) ** 2))
-    x_j, y_j = jnp.asarray(x), jnp.asarray(y)
-    scale = 1.0 / math.sqrt(n_samples)
-    hess_j = jnp.asarray((2.0 / n_samples) * (x.T @ x))
-
-    def residual(w: jax.Array) -> jax.Array:
-        return (x_j @ w - y_j) * scale
-
-    def f(w: jax.Array) -> jax.Array:
-        r = residual(w)
-        return r @ r
-
-    def grad(w: jax.Array) -> jax.Array:
-        return (2.0 / n_samples) * (x_j.T @ (x_j @ w - y_j))
-
     return Problem(
         name="house_prices",
-        f=f,
+        family=HOUSE_PRICES,
+        data={"x": x, "y": y},
         x0=np.zeros(x.shape[1]),
         f_star=f_star,
         x_star=x_star,
-        grad=grad,
-        hess=lambda w: hess_j,
-        residual=residual,
         params={"n_samples": n_samples, "seed": seed},
         reference="Hastie, Tibshirani & Friedman 2009, ch. 3",
     )
@@ -164,6 +166,15 @@ def _logistic_newton(
     return w, f
 
 
+def _logistic_f(w: jax.Array, data: dict) -> jax.Array:
+    margin = data["xy"] @ w
+    return jnp.mean(jnp.logaddexp(0.0, -margin)) + 0.5 * data["reg"] * (w @ w)
+
+
+# every (reg, seed) of one shape is one instance: a reg sweep is one program
+LOGISTIC_REGRESSION = Family(_logistic_f)
+
+
 @register("logistic_regression")
 def logistic_regression(
     n_samples: int = 200, n_features: int = 10, reg: float = 1e-2, seed: int = 0
@@ -186,15 +197,10 @@ def logistic_regression(
         raise ValueError(f"logistic_regression: reg must be finite and > 0, got {reg}")
     n_samples, n_features = x.shape
     x_star, f_star = _logistic_newton(x, y, reg)
-    xy_j = jnp.asarray(x * y[:, None])
-
-    def f(w: jax.Array) -> jax.Array:
-        margin = xy_j @ w
-        return jnp.mean(jnp.logaddexp(0.0, -margin)) + 0.5 * reg * (w @ w)
-
     return Problem(
         name="logistic_regression",
-        f=f,
+        family=LOGISTIC_REGRESSION,
+        data={"xy": x * y[:, None], "reg": np.asarray(reg)},
         x0=np.zeros(n_features),
         f_star=f_star,
         x_star=x_star,
@@ -232,6 +238,22 @@ def mlp_unflatten(
     return w1, b1, w2, b2
 
 
+def _mlp_residual(w: jax.Array, data: dict) -> jax.Array:
+    t, y = data["t"], data["y"]
+    w1, b1, w2, b2 = mlp_unflatten(w, (w.shape[0] - 1) // 3)
+    z = jnp.tanh(t[:, None] * w1[None, :] + b1[None, :])  # (n_samples, hidden)
+    return (z @ w2 + b2 - y) / jnp.sqrt(y.shape[0])
+
+
+def _mlp_f(w: jax.Array, data: dict) -> jax.Array:
+    r = _mlp_residual(w, data)
+    return r @ r
+
+
+# every seed of one (n_samples, hidden) is one instance
+MLP = Family(_mlp_f, residual=_mlp_residual)
+
+
 @register("mlp")
 def mlp(n_samples: int = 64, hidden: int = 8, seed: int = 0) -> Problem:
     """f(w) = mean_i (W2^T tanh(W1 t_i + b1) + b2 - y_i)^2, a 1-hidden-layer tanh net.
@@ -252,23 +274,11 @@ def mlp(n_samples: int = 64, hidden: int = 8, seed: int = 0) -> Problem:
     sd = math.sqrt(2.0 / (1 + hidden))
     w1, w2 = rng.normal(0.0, sd, hidden), rng.normal(0.0, sd, hidden)
     x0 = np.concatenate([w1, np.zeros(hidden), w2, [0.0]])
-    t_j, y_j = jnp.asarray(t), jnp.asarray(y)
-    scale = 1.0 / math.sqrt(n_samples)
-
-    def residual(w: jax.Array) -> jax.Array:
-        w1, b1, w2, b2 = mlp_unflatten(w, hidden)
-        z = jnp.tanh(t_j[:, None] * w1[None, :] + b1[None, :])  # (n_samples, hidden)
-        return (z @ w2 + b2 - y_j) * scale
-
-    def f(w: jax.Array) -> jax.Array:
-        r = residual(w)
-        return r @ r
-
     return Problem(
         name="mlp",
-        f=f,
+        family=MLP,
+        data={"t": t, "y": y},
         x0=x0,
-        residual=residual,
         params={"n_samples": n_samples, "hidden": hidden, "seed": seed},
         reference="Goodfellow, Bengio & Courville 2016, ch. 6; Glorot & Bengio 2010",
     )
