@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from bench import suites
-from bench.spec import format_spec, format_value, parse_spec
+from bench.spec import format_value, parse_spec
 
 RESULTS_DIR = Path("results")
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
@@ -187,8 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
         "(default results/<YYYYmmdd-HHMMSS>_<suite>/)",
     )
     run.add_argument(
+        "--max-njev",
+        type=int,
+        metavar="N",
+        help="also stop a run when its gradient evaluations reach N (status "
+        "max_njev; default: no budget)",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
+    run.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not use the persistent compilation cache (python -m bench cache)",
+    )
+    _formats_argument(run)
     run.set_defaults(func=cmd_run)
 
     lst = sub.add_parser(
@@ -217,8 +230,45 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     rep.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="a run folder")
+    _formats_argument(rep)
     rep.set_defaults(func=cmd_report)
+
+    cache = sub.add_parser(
+        "cache",
+        help="show or clear the persistent compilation cache",
+        description="The persistent XLA compilation cache: compiled programs kept "
+        "between runs (folder: $OPTBENCH_CACHE_DIR, else ~/.cache/optbench/jax; "
+        "oldest entries are removed past its size limit).",
+        formatter_class=fmt,
+    )
+    cache.add_argument("--clear", action="store_true", help="empty the cache")
+    cache.set_defaults(func=cmd_cache)
     return parser
+
+
+FORMATS = ("png", "svg", "pdf")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f))
+    bad = [f for f in names if f not in FORMATS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown figure format {', '.join(bad) or repr(text)}; accepted: "
+            f"{', '.join(FORMATS)} (comma-separated, e.g. png,svg)"
+        )
+    return names
+
+
+def _formats_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--formats",
+        type=_formats,
+        default=("png",),
+        metavar="LIST",
+        help="figure files to write, comma-separated from png,svg,pdf (default png; "
+        "add svg or pdf for papers)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,19 +421,17 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         tol=float(settings.get("tol", runner.Settings.tol)),
         seed=settings.get("seed", runner.Settings.seed),
         precision=settings["precision"],
+        max_njev=settings.get("max_njev"),
     )
-    prepared = []
-    for c in cells:  # one at a time, so that an error can name its cell
-        try:
-            prepared += runner.prepare([runner.CellSpec(*c)])
-        except ValueError as exc:
-            cell = (
-                f"{format_spec(c.problem, c.problem_params)} x "
-                f"{format_spec(c.optimizer, c.optimizer_params)}"
-            )
-            raise UsageError(f"{exc} (in cell {cell})") from None
+    prepared = runner.prepare(cells)  # the error names its cell
     out_dir = _out_dir(args.out, suite.name)
-    n_cells, n_probs, n_configs = len(cells), *suites.summarize(suite)[1:]
+    n_cells, n_probs, n_configs = len(prepared), *suites.summarize(suite)[1:]
+    if not args.no_cache:
+        from bench import cache
+
+        warning = cache.enable()
+        if warning:
+            print(f"{_prog()} run: warning: {warning}", file=sys.stderr)
 
     console = _console()
     console.print(
@@ -402,7 +450,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         )
         return EXIT_INTERRUPTED
     try:
-        return _finish(runs, out_dir, console, report=not args.no_report)
+        return _finish(runs, out_dir, console, not args.no_report, args.formats)
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: interrupted after the run; the tables are complete in "
@@ -412,7 +460,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         return EXIT_INTERRUPTED
 
 
-def _finish(runs: Any, out_dir: Path, console: Any, report: bool) -> int:
+def _finish(
+    runs: Any, out_dir: Path, console: Any, report: bool, formats: tuple[str, ...]
+) -> int:
     """Report, terminal summary, paths; the exit status."""
     status = 0
     failed = _failed_cells(out_dir)
@@ -424,7 +474,7 @@ def _finish(runs: Any, out_dir: Path, console: Any, report: bool) -> int:
         status = 1
     else:
         try:
-            report_dir = _build_report(out_dir)
+            report_dir = _build_report(out_dir, formats)
         except Exception as exc:  # noqa: BLE001  (the tables are written; say so)
             import traceback
 
@@ -494,10 +544,10 @@ def _failed_cells(out_dir: Path) -> list[dict[str, Any]]:
     return [c for c in meta.get("cells", []) if c.get("status") == "failed"]
 
 
-def _build_report(run_dir: Path) -> Path:
+def _build_report(run_dir: Path, formats: tuple[str, ...]) -> Path:
     from bench.report import build_report
 
-    return Path(build_report(run_dir))
+    return Path(build_report(run_dir, formats=formats))
 
 
 # --------------------------------------------------------------------------- summary
@@ -716,9 +766,29 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
                 f"{run_dir} has no runs.parquet; RUN_DIR must be a folder written by "
                 f"'{_prog()} run'"
             )
-    report_dir = _build_report(run_dir)
+    report_dir = _build_report(run_dir, args.formats)
     print(f"report:   {report_dir / 'index.html'}")
     print(f"markdown: {report_dir / 'report.md'}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def cmd_cache(args: argparse.Namespace, argv: list[str]) -> int:
+    from bench import cache
+
+    path = cache.default_dir()
+    if args.clear:
+        removed = cache.clear(path)
+        print(f"cache: {path}: removed {removed} entries")
+        return 0
+    size = cache.folder_size(path) if path.is_dir() else 0
+    entries = len(cache.entries(path)) if path.is_dir() else 0
+    print(
+        f"cache: {path}\nentries: {entries}\nsize: {size / 2**20:.1f} MiB "
+        f"(limit {cache.DEFAULT_MAX_BYTES / 2**20:.0f} MiB)"
+    )
     return 0
 
 

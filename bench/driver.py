@@ -40,8 +40,8 @@ _MAX_TRIALS = 41
 
 
 class Trace(NamedTuple):
-    """Per-step record of a run; row 0 is the start (leading axis k in a batch).
-    Rows after a run stopped repeat its last row, with step_size 0."""
+    """Per-step record of a run; row 0 is the start (leading axis k in a batch), row
+    ``n_steps`` the last; the rows after it repeat it, at rest (step_size 0)."""
 
     f: jax.Array  # objective value
     grad_norm: jax.Array  # Euclidean norm of the gradient
@@ -76,13 +76,22 @@ class Args(NamedTuple):
     max_njev: Any  # scalar int32
 
 
+class Raw(NamedTuple):
+    """What a program returns: few arrays, since each output of a call costs about as
+    much as a hundred loop iterations on CPU. ``settle`` makes a Trace of it."""
+
+    values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
+    counts: jax.Array  # (L, rows, 3): cumulative nfev, njev, nhev
+    x: jax.Array  # (L, n) final iterates
+    ends: jax.Array  # (L, 2): Status code, iterations taken
+
+
 def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
     s = lane.state
-    # frozen from here on (a run that used up its steps is not: it has no rows after)
-    frozen = (lane.status != Status.RUNNING) & (lane.status != Status.MAX_STEPS)
-    row = (s.f, jnp.linalg.norm(s.g), alpha, *lane.counts, frozen,
-           lane.status == Status.DIVERGED)  # fmt: skip
-    return row + (s.x,) if record_path else row
+    values = [s.f[None], jnp.linalg.norm(s.g)[None], alpha[None]]
+    if record_path:
+        values.append(s.x)
+    return jnp.concatenate(values), lane.counts
 
 
 def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
@@ -103,7 +112,7 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     ended an iteration of a running lane (then it owns trace row ``k``)."""
     new, info = opt.step(oracles, lane.state, hp)
     finite = (
-        jnp.isfinite(new.f) & jnp.all(jnp.isfinite(new.g)) & jnp.all(jnp.isfinite(new.x))
+        jnp.isfinite(new.f) & jnp.isfinite(new.g).all() & jnp.isfinite(new.x).all()
     )
     running = lane.status == Status.RUNNING
     ended = running & info.accepted  # an iteration ended on this tick
@@ -123,6 +132,21 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     ).astype(jnp.int32)  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
     return _Lane(state, counts, k, status, idle), alpha, ended | (running & ~finite)
+
+
+def _write_rows(bufs, rows, at, wrote):
+    """Lane i's row into bufs[.][i, at[i]] where wrote[i]: a loop of dynamic slice
+    updates, since a scatter would take the whole loop off XLA:CPU's fast path."""
+
+    def one(i, bufs):
+        return tuple(
+            lax.dynamic_update_slice(
+                b, jnp.where(wrote[i], r[i], b[i, at[i]])[None, None], (i, at[i], 0)
+            )
+            for b, r in zip(bufs, rows, strict=True)
+        )
+
+    return lax.fori_loop(0, at.shape[0], one, bufs)
 
 
 def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool,
@@ -150,8 +174,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         bufs = tuple(
             jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
             for r in row0
-        )
-        every = jnp.arange(lanes_n)
+        )  # the values and the counts
 
         def cond(c):
             t, lanes, _ = c
@@ -162,10 +185,8 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             lanes, rows, wrote = jax.vmap(tick, in_axes=axes)(
                 lanes, a.hp, a.f_target, a.data
             )
-            if opt.searches:  # each lane at its own row (rows_n: dropped)
-                at = jnp.where(wrote, lanes.k, rows_n)
-                bufs = tuple(b.at[every, at].set(r, mode="drop")
-                             for b, r in zip(bufs, rows, strict=True))  # fmt: skip
+            if opt.searches:  # each lane at its own row, if it wrote one
+                bufs = _write_rows(bufs, rows, lanes.k, wrote)
             else:  # every lane steps on every tick: row t + 1 (stopped: overwritten)
                 bufs = tuple(lax.dynamic_update_index_in_dim(b, r, t + 1, axis=1)
                              for b, r in zip(bufs, rows, strict=True))  # fmt: skip
@@ -174,15 +195,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         _, lanes, bufs = lax.while_loop(cond, body, (jnp.array(0), lanes, bufs))
         status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
                            lanes.status)  # fmt: skip
-        # rows after a lane's last one repeat it, at rest
-        steps = jnp.arange(rows_n)[None, :]
-        last = jnp.minimum(steps, lanes.k[:, None])
-        cols = [jnp.take_along_axis(b, last.reshape(last.shape + (1,) * (b.ndim - 2)),
-                                    axis=1) for b in bufs]  # fmt: skip
-        cols[2] = jnp.where(steps > lanes.k[:, None], 0.0, cols[2])
-        path = cols.pop() if record_path else None
-        return Trace(*cols, x=lanes.state.x, path=path, status=status,
-                     n_steps=lanes.k)  # fmt: skip
+        return Raw(*bufs, lanes.state.x, jnp.stack([status, lanes.k], axis=1))
 
     return run
 
@@ -300,7 +313,39 @@ def solve_batch(
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)
     exe, _ = program(problem, opt, num_steps, x0s.shape[0])
-    return exe(args(problem, x0s, opt.hp(), problem.data, gtol))
+    return settle(exe(args(problem, x0s, opt.hp(), problem.data, gtol)))
+
+
+def settle(raw: Raw) -> Trace:
+    """The Trace of a program's output, as NumPy arrays; each run's rows after its
+    last one are filled with copies of it at rest (step_size 0). Done here, not in
+    the program: a gather after the loop cost more than 200 steps of gradient
+    descent, and every output array costs a call as much as ~100 iterations."""
+    values, counts = np.asarray(raw.values), np.asarray(raw.counts)
+    ends = np.asarray(raw.ends)
+    status, k = ends[:, 0], ends[:, 1]
+    rows = np.arange(values.shape[1])[None, :]
+    after = rows > k[:, None]
+    last = np.minimum(rows, k[:, None])[..., None]
+    values = np.take_along_axis(values, last, axis=1)
+    counts = np.take_along_axis(counts, last, axis=1)
+    # frozen from the last row on (a run that used up its steps has no rows after)
+    frozen = (status != Status.MAX_STEPS)[:, None] & (rows >= k[:, None])
+    diverged = (status == Status.DIVERGED)[:, None] & (rows >= k[:, None])
+    return Trace(
+        f=values[..., 0],
+        grad_norm=values[..., 1],
+        step_size=np.where(after, 0.0, values[..., 2]),
+        nfev=counts[..., 0],
+        njev=counts[..., 1],
+        nhev=counts[..., 2],
+        done=frozen,
+        diverged=diverged,
+        x=np.asarray(raw.x),
+        path=values[..., 3:] if values.shape[-1] > 3 else None,
+        status=status,
+        n_steps=k,
+    )
 
 
 def check_starts(problem: Problem, x0s: Any) -> np.ndarray:

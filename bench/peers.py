@@ -68,7 +68,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from bench.driver import check_starts, check_tolerance, median_seconds
+from bench.driver import check_starts, check_tolerance
+from bench.timing import wall_seconds as median_seconds
 from bench.results import solved_threshold
 from optimizers.base import check_count, check_positive, check_unit
 from problems.base import Problem

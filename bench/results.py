@@ -23,8 +23,11 @@ RUN_COLUMNS = [
     "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "steps_to_tol", "nfev_to_tol", "njev_to_tol", "rate", "order",
-    "rate_theory", "compile_s", "run_s", "time_to_tol_s", "num_steps", "gtol", "tol",
+    "rate_theory", "compile_s", "compile_cached", "run_s", "time_to_tol_s", "run_s_batched",
+    "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
+# traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
+TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "time_s")
 
 
 def now() -> str:
@@ -140,7 +143,7 @@ def environment() -> dict[str, Any]:
     import jax
     import jaxlib
 
-    from bench import driver
+    from bench import xla
 
     versions = {"python": platform.python_version(), "jax": jax.__version__}
     versions["jaxlib"] = jaxlib.__version__
@@ -177,9 +180,17 @@ def environment() -> dict[str, Any]:
         "jax_devices": [str(d) for d in jax.devices()],
         "jax_x64": bool(jax.config.jax_enable_x64),
         "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
-        "our_compiler_options": dict(driver.COMPILER_OPTIONS),
+        "our_compiler_options": dict(xla.OPTIONS),
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def xla_counts() -> dict[str, int]:
+    """Our programs compiled without our XLA options, or off XLA:CPU's loop fast
+    path, in this process (both should be 0: see bench/xla.py)."""
+    from bench import xla
+
+    return dict(xla.COUNTS)
 
 
 def _blas_threads() -> list[int]:

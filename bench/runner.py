@@ -1,36 +1,35 @@
-"""The harness: per cell, build the problem and optimizer, draw starts, compile one
-batched program, time it, and collect tidy rows (DESIGN.md sections 4 and 5)."""
+"""The harness: cells -> families -> one compiled program each -> tidy rows.
+
+A family is every cell whose runs one compiled program can take as lanes: the same
+problem family with data of one shape and the same optimizer functions; the lanes are
+cells x starts, with each cell's hyperparameters and instance data as arguments. The
+family's program runs once for the traces; each start is then timed alone through
+the family's one-lane program (docs/schema.md says what each time means). While a
+family runs, the next family's programs compile on a worker thread; timings are taken
+with that thread idle.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 import optimizers
 import problems
-from bench import driver, rates, results
+from bench import driver, rates, results, status, timing
 from bench.driver import check_tolerance
+from bench.suites import CellSpec
 from optimizers.base import check_count
 from problems.base import Problem, make_label
-
-
-@dataclass(frozen=True)
-class CellSpec:
-    """What to run: a problem and an optimizer, each by name with parameters."""
-
-    problem: str
-    problem_params: dict[str, Any] = field(default_factory=dict)
-    optimizer: str = "gd"
-    optimizer_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,15 @@ class Settings:
     tol: float = 1e-8
     seed: int = 0
     precision: str = "float64"
+    max_njev: int | None = None  # gradient-evaluation budget per run
 
     def __post_init__(self) -> None:
         check_count("starts", self.starts)
         check_count("num_steps", self.num_steps)
         check_tolerance("gtol", self.gtol)
         check_tolerance("tol", self.tol)
+        if self.max_njev is not None:
+            check_count("max_njev", self.max_njev)
         if self.precision not in ("float64", "float32"):
             raise ValueError(
                 f"precision must be float64 or float32, got {self.precision!r}"
@@ -55,7 +57,7 @@ class Settings:
 
 @dataclass(frozen=True)
 class Cell:
-    """A prepared cell: the built problem and either our optimizer or a peer's name."""
+    """A built cell: the problem and either our optimizer or a peer's name."""
 
     problem: Problem
     optimizer: str  # registry or peer name
@@ -72,7 +74,8 @@ class Cell:
 
 
 def prepare(specs: list[CellSpec]) -> list[Cell]:
-    """Build every problem and optimizer; ValueError on a bad name or value. No I/O."""
+    """Build every problem and optimizer; ValueError naming the cell on a bad name or
+    value. Two spellings of one cell (rosenbrock, rosenbrock[n=2]) run once. No I/O."""
     if not specs:
         raise ValueError(
             "nothing to run: the selection has no (problem, optimizer) cell"
@@ -81,11 +84,21 @@ def prepare(specs: list[CellSpec]) -> list[Cell]:
     for spec in specs:
         try:
             cell = _build(spec)
-        except (TypeError, OverflowError) as exc:  # e.g. n="abc": a bad value too
-            raise ValueError(" ".join(str(exc).split())) from None
-        # two spellings of one cell (rosenbrock, rosenbrock[n=2]) run once
+        except (ValueError, TypeError, OverflowError) as exc:  # n="abc": bad too
+            raise ValueError(
+                f"{' '.join(str(exc).split())} (in cell {_spec_label(spec)})"
+            ) from None
         cells.setdefault((cell.problem.label, cell.config), cell)
     return list(cells.values())
+
+
+def _spec_label(spec: CellSpec) -> str:
+    from bench.spec import format_spec
+
+    return (
+        f"{format_spec(spec.problem, spec.problem_params)} x "
+        f"{format_spec(spec.optimizer, spec.optimizer_params)}"
+    )
 
 
 def _build(spec: CellSpec) -> Cell:
@@ -110,109 +123,162 @@ def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:
     return np.vstack([x0, x0 + noise])
 
 
-def _status(diverged: bool, grad_norm: float, done: bool, gtol: float) -> str:
-    if diverged:
-        return "diverged"
-    if grad_norm <= gtol:
-        return "converged"
-    return "stalled" if done else "max_steps"
+# ------------------------------------------------------------------------- families
 
 
-def _run_ours(cell: Cell, x0s: np.ndarray, s: Settings) -> dict[str, Any]:
-    """One batched fixed-length program for the trace; the stopping variant, per
-    start, for time to tolerance.
+def families(cells: list[Cell]) -> list[list[Cell]]:
+    """Our cells grouped by the program that can run them together, in order of first
+    appearance; each peer cell is a family of its own, after ours."""
+    groups: dict[tuple, list[Cell]] = {}
+    peers = []
+    for c in cells:
+        if c.opt is None:
+            peers.append([c])
+            continue
+        key = driver.program_key(c.problem, c.opt, 0, 0, _record_path(c), False)
+        groups.setdefault(key, []).append(c)
+    return list(groups.values()) + peers
 
-    Both times have the dispatch cost of one call taken out: a call of the stopping
-    program that takes no step (target +inf) costs ~17 us here, more than a whole
-    BFGS solve of Rosenbrock (~4 us), and would otherwise be what profiles rank."""
-    p, opt = cell.problem, cell.opt
-    xs = jnp.asarray(x0s, dtype=p.x0.dtype)
-    starts = [xs[j] for j in range(len(x0s))]  # sliced once: a slice is a dispatch too
-    record_path = p.dim == 2
-    exe, compile_s = driver.compiled(
-        "scan", p, opt, s.num_steps, xs, batched=True, record_path=record_path
-    )
-    until, until_compile_s = driver.compiled(
-        "until", p, opt, s.num_steps, starts[0], batched=False
-    )
-    compile_s += until_compile_s
-    gtol = jnp.asarray(s.gtol, xs.dtype)
-    never = jnp.asarray(np.inf, xs.dtype)
-    dispatch_s = driver.median_seconds(lambda: until(starts[0], gtol, never))
-    batch_s = driver.median_seconds(lambda: exe(xs, gtol))
-    tr = jax.tree.map(np.asarray, exe(xs, gtol))
-    run_s = max(batch_s - dispatch_s, 0.0) / len(x0s)
 
-    time_to_tol = [np.nan] * len(x0s)
-    if p.f_star is not None:  # unknown f*: the target is only known after the run
-        target = jnp.asarray(
-            p.f_star + results.solved_threshold(p.f_star, s.tol), xs.dtype
-        )
-        for j, x0 in enumerate(starts):
-            if bool(until(x0, gtol, target)[3]):
-                t = driver.median_seconds(lambda x0=x0: until(x0, gtol, target))
-                time_to_tol[j] = max(t - dispatch_s, 0.0)
+def _record_path(cell: Cell) -> bool:
+    return cell.problem.dim == 2  # the contour plots' paths
 
+
+class _Family:
+    """The lanes of one family (cells x starts) and its programs' arguments."""
+
+    def __init__(self, cells: list[Cell], s: Settings) -> None:
+        self.cells, self.s = cells, s
+        self.first = cells[0]
+        self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
+        instances = list({id(c.problem): c.problem for c in cells}.values())
+        self.batched_data = len(instances) > 1
+        self.record_path = _record_path(self.first)
+
+    @property
+    def lanes(self) -> int:
+        return len(self.cells) * self.s.starts
+
+    def compile(self) -> tuple[float, bool, dict[str, Any]]:
+        """Compile (or fetch) the batched and the one-lane program: the seconds that
+        took, whether they came from the persistent cache, and jax's counts."""
+        from bench import cache
+
+        opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
+        with cache.CompileStats() as stats:
+            _, a = driver.program(p, opt, n, self.lanes, self.record_path,
+                                  self.batched_data)  # fmt: skip
+            _, b = driver.program(p, opt, n, 1)
+        cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
+        return a + b, cached, stats.as_dict()
+
+    def batch_args(self) -> driver.Args:
+        opt, s = self.first.opt, self.s
+        x0s = np.concatenate(self.starts)
+        hp = {k: np.repeat([c.opt.params[k] for c in self.cells], s.starts)
+              for k in opt.hyper}  # fmt: skip
+        data = self.first.problem.data
+        if self.batched_data:
+            data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
+        return driver.args(self.first.problem, x0s, hp, data, s.gtol,
+                           max_njev=s.max_njev)  # fmt: skip
+
+    def lane_args(self, i: int, j: int, f_target: float | None) -> driver.Args:
+        c, s = self.cells[i], self.s
+        target = None if f_target is None else np.array([f_target])
+        return driver.args(c.problem, self.starts[i][j][None], c.opt.hp(),
+                           c.problem.data, s.gtol, target, s.max_njev)  # fmt: skip
+
+
+def _stack(datas: list[Any]) -> Any:
+    import jax
+
+    return jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *datas)
+
+
+def _run_family(fam: _Family, compiled: tuple[float, bool],
+                before_timing: Callable[[], None]):  # fmt: skip
+    """The family's tables: one batched run for the traces, then each start timed
+    alone through the one-lane program (after ``before_timing``)."""
+    s, first = fam.s, fam.first
+    n = s.num_steps
+    batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
+                              fam.record_path, fam.batched_data)  # fmt: skip
+    single, _ = driver.program(first.problem, first.opt, n, 1)
+    bargs = fam.batch_args()
+    tr = driver.settle(batch(bargs))
+    before_timing()
+    batch_s = timing.wall_seconds(lambda: batch(bargs))
     per_start = []
-    for j in range(len(x0s)):
-        done = tr.done[j]
-        n = int(np.argmax(done)) if done.any() else s.num_steps
-        rows = slice(0, n + 1)
+    for lane in range(fam.lanes):
+        i, j = divmod(lane, s.starts)
+        p = fam.cells[i].problem
+        k = int(tr.n_steps[lane])
+        rows = slice(0, k + 1)
+        run_args = fam.lane_args(i, j, None)
+        run_s = timing.wall_seconds(lambda a=run_args: single(a))
+        time_to_tol = np.nan
+        if p.f_star is not None:  # unknown f*: the target is only known after the run
+            target = p.f_star + results.solved_threshold(p.f_star, s.tol)
+            if (tr.f[lane, rows] <= target).any():
+                tol_args = fam.lane_args(i, j, target)
+                if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
+                    time_to_tol = timing.wall_seconds(lambda a=tol_args: single(a))
         per_start.append(
             {
-                "f": tr.f[j, rows],
-                "grad_norm": tr.grad_norm[j, rows],
-                "step_size": tr.step_size[j, rows],
-                "nfev": tr.nfev[j, rows],
-                "njev": tr.njev[j, rows],
-                "nhev": tr.nhev[j, rows],
-                # steady-state per-step cost of this run, times the step number
-                "time_s": np.arange(n + 1) * run_s / s.num_steps,
-                "path": tr.path[j, rows] if record_path else None,
-                "status": _status(
-                    bool(tr.diverged[j, -1]), tr.grad_norm[j, n], bool(done[-1]), s.gtol
-                ),
+                "f": tr.f[lane, rows],
+                "grad_norm": tr.grad_norm[lane, rows],
+                "step_size": tr.step_size[lane, rows],
+                "nfev": tr.nfev[lane, rows],
+                "njev": tr.njev[lane, rows],
+                "nhev": tr.nhev[lane, rows],
+                # this run's measured wall, spread evenly over its steps
+                "time_s": np.arange(k + 1) * run_s / max(k, 1),
+                "path": tr.path[lane, rows] if fam.record_path else None,
+                "status": status.label(tr.status[lane]),
+                "run_s": run_s,
+                "time_to_tol_s": time_to_tol,
+                "run_s_batched": batch_s / fam.lanes,
             }
         )
-    return {
-        "per_start": per_start,
-        "compile_s": compile_s,
-        "run_s": [run_s] * len(x0s),
-        "time_to_tol_s": time_to_tol,
-    }
+    compile_s, cached, _ = compiled
+    share = (compile_s / len(fam.cells), cached)
+    return [
+        _tables(c, per_start[i * s.starts : (i + 1) * s.starts], share, s)
+        for i, c in enumerate(fam.cells)
+    ]
 
 
-def _run_peer(cell: Cell, x0s: np.ndarray, s: Settings) -> dict[str, Any]:
+def _run_peer(cell: Cell, s: Settings):
     from bench import peers
 
     pr = peers.run_peer(
-        cell.problem, cell.optimizer, cell.params, x0s, s.num_steps, s.gtol, s.tol
-    )
+        cell.problem, cell.optimizer, cell.params, starting_points(
+            cell.problem, s.starts, s.seed), s.num_steps, s.gtol, s.tol,
+    )  # fmt: skip
     # the iterates are the contour plots' path (2-D problems only; not stored else)
     per_start = [
         {
             **{k: v for k, v in tr.items() if k != "x"},
             "path": tr["x"] if cell.problem.dim == 2 else None,
             "status": pr.status[j],
+            "run_s": pr.run_s[j],
+            "time_to_tol_s": pr.time_to_tol_s[j],
+            "run_s_batched": np.nan,
         }
         for j, tr in enumerate(pr.traces)
     ]
-    return {
-        "per_start": per_start,
-        "compile_s": pr.compile_s,
-        "run_s": list(pr.run_s),
-        "time_to_tol_s": list(pr.time_to_tol_s),
-    }
+    return [_tables(cell, per_start, (pr.compile_s, False), s)]
 
 
-def run_cell(cell: Cell, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one cell over all starts; its rows of runs.parquet and traces.parquet."""
+def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
+            s: Settings):  # fmt: skip
+    """One cell's rows of runs.parquet and traces.parquet; ``compiled``: the cell's
+    share of its programs' compile seconds, and whether they came from the cache."""
     p = cell.problem
-    x0s = starting_points(p, s.starts, s.seed)
-    out = (_run_peer if cell.opt is None else _run_ours)(cell, x0s, s)
     ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config}
     run_rows, trace_frames = [], []
-    for j, tr in enumerate(out["per_start"]):
+    for j, tr in enumerate(per_start):
         n_rows = len(tr["f"])
         run_rows.append(
             {
@@ -236,10 +302,13 @@ def run_cell(cell: Cell, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "rate_theory": rates.theoretical_rate(
                     p.name, p.params, cell.optimizer, cell.params
                 ),
-                "compile_s": out["compile_s"],
-                "run_s": out["run_s"][j],
-                "time_to_tol_s": out["time_to_tol_s"][j],
+                "compile_s": compiled[0],
+                "compile_cached": compiled[1],
+                "run_s": tr["run_s"],
+                "time_to_tol_s": tr["time_to_tol_s"],
+                "run_s_batched": tr["run_s_batched"],
                 "num_steps": s.num_steps,
+                "max_njev": np.nan if s.max_njev is None else s.max_njev,
                 "gtol": s.gtol,
                 "tol": s.tol,
             }
@@ -251,13 +320,7 @@ def run_cell(cell: Cell, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
                     **ident,
                     "start": j,
                     "step": np.arange(n_rows),
-                    "f": tr["f"],
-                    "grad_norm": tr["grad_norm"],
-                    "step_size": tr["step_size"],
-                    "nfev": tr["nfev"],
-                    "njev": tr["njev"],
-                    "nhev": tr["nhev"],
-                    "time_s": tr["time_s"],
+                    **{k: tr[k] for k in results.TRACE_VALUES},
                     "x0": np.nan if path is None else path[:, 0],
                     "x1": np.nan if path is None else path[:, 1],
                 }
@@ -285,6 +348,9 @@ def _with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     return runs, traces
 
 
+# ------------------------------------------------------------------------------ run
+
+
 def run(
     cells: list[Cell],
     settings: Settings,
@@ -293,11 +359,10 @@ def run(
     command: list[str],
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Run every cell, writing the tables after each one (a crash keeps what finished).
-
-    A cell that raises is recorded as failed in the manifest and the run goes on;
-    Ctrl-C stops the run, marks the manifest "interrupted" and re-raises.
-    """
+    """Run every cell, writing the tables after each family (a crash keeps what
+    finished). A family that raises is recorded as failed, cell by cell, in the
+    manifest and the run goes on; Ctrl-C stops the run, marks the manifest
+    "interrupted" and re-raises."""
     with results.one_blas_thread():  # before the manifest, which records it
         return _run(cells, settings, Path(out_dir), suite, command, progress)
 
@@ -308,42 +373,94 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
     results.write_json(meta, out_dir / "manifest.json")
     all_runs: list[pd.DataFrame] = []
     all_traces: list[pd.DataFrame] = []
+    started = time.perf_counter()
+    # the driver's own programs: compiled, loaded from the persistent cache, seconds
+    meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0, "seconds": 0}
 
-    def save(status: str | None = None) -> pd.DataFrame:
+    def save(state: str | None = None) -> pd.DataFrame:
         runs = pd.concat(all_runs, ignore_index=True) if all_runs else pd.DataFrame()
         if all_runs:
             traces = pd.concat(all_traces, ignore_index=True)
             runs, traces = _with_best_f_star(runs, traces, settings.tol)
             results.write_parquet(runs, out_dir / "runs.parquet")
             results.write_parquet(traces, out_dir / "traces.parquet")
-        meta["platform"]["compiles_without_options"] = driver.FALLBACK_COMPILES["count"]
-        if status is not None:
-            meta.update(status=status, finished=results.now())
+        meta["platform"]["xla"] = results.xla_counts()
+        if state is not None:
+            meta.update(status=state, finished=results.now(),
+                        wall_s=time.perf_counter() - started)  # fmt: skip
         results.write_json(meta, out_dir / "manifest.json")
         return runs
 
-    with _progress(progress, len(cells)) as advance:
+    fams = families(cells)
+    ours = [_Family(f, settings) for f in fams if f[0].opt is not None]
+    peer_cells = [f[0] for f in fams if f[0].opt is None]
+    with (
+        _progress(progress, len(cells)) as advance,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="compile") as pool,
+    ):
         try:
-            for i, cell in enumerate(cells):
-                label = f"{cell.problem.label} x {cell.config}"
-                advance(i, label)
-                entry = {"problem": cell.problem.label, "config": cell.config}
+            done = 0
+            pending: Future | None = pool.submit(ours[0].compile) if ours else None
+            for n, fam in enumerate(ours):
+                advance(done, _family_label(fam.cells))
+                this, pending = pending, None
                 try:
-                    runs, traces = run_cell(cell, settings)
-                except Exception as exc:  # noqa: BLE001  (a failed cell must not end the run)
-                    message = " ".join(f"{type(exc).__name__}: {exc}".split())
-                    entry.update(status="failed", error=message)
-                else:
-                    all_runs.append(runs)
-                    all_traces.append(traces)
-                    entry.update(status="done", error=None)
-                meta["cells"].append(entry)
+                    compiled, error = this.result(), None
+                    for k, v in compiled[2].items():
+                        meta["compile"][k] += v
+                except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
+                    compiled, error = (0.0, False, {}), exc
+                if n + 1 < len(ours):  # compile ahead while this family runs
+                    pending = pool.submit(ours[n + 1].compile)
+
+                def quiet(p=pending):  # time with the compile thread idle
+                    if p is not None:
+                        p.exception()
+
+                tables = None
+                if error is None:
+                    try:
+                        tables = _run_family(fam, compiled, quiet)
+                    except Exception as exc:  # noqa: BLE001
+                        error = exc
+                _record(meta, fam.cells, tables, error, all_runs, all_traces)
+                done += len(fam.cells)
+                save()
+            for cell in peer_cells:
+                advance(done, _family_label([cell]))
+                try:
+                    tables, error = _run_peer(cell, settings), None
+                except Exception as exc:  # noqa: BLE001
+                    tables, error = None, exc
+                _record(meta, [cell], tables, error, all_runs, all_traces)
+                done += 1
                 save()
             advance(len(cells), "done")
         except KeyboardInterrupt:
             save("interrupted")
             raise
     return save("complete")
+
+
+def _record(meta, cells, tables, error, all_runs, all_traces) -> None:
+    """Add a family's tables, or its error, cell by cell to the manifest."""
+    for i, cell in enumerate(cells):
+        entry = {"problem": cell.problem.label, "config": cell.config}
+        if error is not None:
+            message = " ".join(f"{type(error).__name__}: {error}".split())
+            entry.update(status="failed", error=message)
+        else:
+            runs, traces = tables[i]
+            all_runs.append(runs)
+            all_traces.append(traces)
+            entry.update(status="done", error=None)
+        meta["cells"].append(entry)
+
+
+def _family_label(cells: list[Cell]) -> str:
+    c = cells[0]
+    more = f" (+{len(cells) - 1} cells in one program)" if len(cells) > 1 else ""
+    return f"{c.problem.label} x {c.config}{more}"
 
 
 class _progress:

@@ -18,6 +18,7 @@ TOML config (``python -m bench run --config FILE.toml``), every key optional::
     optimizers = ["bfgs", "adam[lr=[1e-3,1e-2]]", "scipy:L-BFGS-B"]
     starts = 4                  # settings: command-line flags win over these
     steps = 500
+    max_njev = 1000             # optional gradient-evaluation budget per run
     gtol = 1e-10
     tol = 1e-8
     seed = 0
@@ -47,8 +48,8 @@ from bench.spec import SpecError, canonical, expand, parse_spec
 from optimizers.base import check_count
 
 
-class Cell(NamedTuple):
-    """One (problem, optimizer) selection; the fields of ``bench.runner.CellSpec``."""
+class CellSpec(NamedTuple):
+    """One (problem, optimizer) selection by name, as parsed from a SPEC."""
 
     problem: str
     problem_params: dict[str, Any]
@@ -64,10 +65,10 @@ class Group:
     optimizers: tuple[str, ...]
     note: str = ""  # why these optimizers (and hyperparameters) suit these problems
 
-    def cells(self) -> list[Cell]:
+    def cells(self) -> list[CellSpec]:
         probs = [c for s in self.problems for c in expand(s)]
         opts = [c for s in self.optimizers for c in expand(s)]
-        return [Cell(pn, pp, on, op) for pn, pp in probs for on, op in opts]
+        return [CellSpec(pn, pp, on, op) for pn, pp in probs for on, op in opts]
 
     def problem_names(self) -> set[str]:
         return {parse_spec(s)[0] for s in self.problems}
@@ -81,7 +82,7 @@ class Suite:
     starts: int | None = None  # None: the harness default (bench.runner.Settings)
     steps: int | None = None
 
-    def cells(self) -> list[Cell]:
+    def cells(self) -> list[CellSpec]:
         """All cells of all groups, in order, each (problem, config) once."""
         out, seen = [], set()
         for g in self.groups:
@@ -353,7 +354,7 @@ def get(name: str) -> Suite:
 
 # ---------------------------------------------------------------------------- configs
 
-SETTING_KEYS = ("starts", "steps", "gtol", "tol", "seed", "precision")
+SETTING_KEYS = ("starts", "steps", "max_njev", "gtol", "tol", "seed", "precision")
 _CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups")
 
 
@@ -489,7 +490,7 @@ def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
     prefix = f"{where}: " if where else ""
     name = name or key
     try:
-        if key in ("starts", "steps"):
+        if key in ("starts", "steps", "max_njev"):
             check_count(name, value)
         elif key == "seed":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
