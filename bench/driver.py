@@ -134,6 +134,21 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     return _Lane(state, counts, k, status, idle), alpha, ended | (running & ~finite)
 
 
+def _over_lanes(fn, in_axes: tuple, lanes: int):
+    """``jax.vmap(fn)``, except for one lane: then fn runs unbatched, so that a
+    ``lax.cond`` stays a branch (vmap turns it into a select that evaluates both
+    sides: a Hessian on every line-search trial, say)."""
+    if lanes > 1:
+        return jax.vmap(fn, in_axes=in_axes)
+
+    def one(*args):
+        args = [a if ax is None else jax.tree.map(lambda v: v[0], a)
+                for a, ax in zip(args, in_axes, strict=True)]  # fmt: skip
+        return jax.tree.map(lambda v: jnp.asarray(v)[None], fn(*args))
+
+    return one
+
+
 def _write_rows(bufs, rows, at, wrote):
     """Lane i's row into bufs[.][i, at[i]] where wrote[i]: a loop of dynamic slice
     updates, since a scatter would take the whole loop off XLA:CPU's fast path."""
@@ -170,7 +185,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
                                           a, num_steps)  # fmt: skip
             return lane, _row(lane, alpha, record_path), wrote
 
-        lanes, row0 = jax.vmap(start, in_axes=axes)(a.x0, a.hp, a.f_target, a.data)
+        lanes, row0 = _over_lanes(start, axes, lanes_n)(a.x0, a.hp, a.f_target, a.data)
         bufs = tuple(
             jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
             for r in row0
@@ -182,7 +197,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
 
         def body(c):
             t, lanes, bufs = c
-            lanes, rows, wrote = jax.vmap(tick, in_axes=axes)(
+            lanes, rows, wrote = _over_lanes(tick, axes, lanes_n)(
                 lanes, a.hp, a.f_target, a.data
             )
             if opt.searches:  # each lane at its own row, if it wrote one
@@ -213,7 +228,7 @@ def program_key(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
     """What decides a compiled program: the problem family and its data's shapes,
     the optimizer's functions and run-time hyperparameter names, and the shapes."""
     leaves, tree = jax.tree.flatten(problem.data)
-    data_shapes = tuple((np.shape(v), np.result_type(v)) for v in leaves)
+    data_shapes = tuple((np.shape(v), np.asarray(v).dtype) for v in leaves)
     return (problem.family, tree, data_shapes, data_batched, opt.init, opt.step,
             opt.searches, opt.hyper, num_steps, lanes, problem.x0.shape,
             problem.x0.dtype, record_path)  # fmt: skip

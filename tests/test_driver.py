@@ -19,7 +19,8 @@ import pytest
 import bench
 import optimizers
 import problems
-from bench.driver import compiled
+from bench import driver
+from bench.status import Status
 
 ROSEN = "rosenbrock"
 # Shared with tests/test_optimizers.py, so compiled programs are reused (the driver
@@ -218,11 +219,11 @@ def test_step_info_equals_calls_made_without_jit():
         opt = optimizers.get(name, **kw)
         with jax.disable_jit():
             calls.n.update(f=0, g=0, h=0)
-            state = opt.init(p, p.x0)
+            state = opt.init(p, p.x0, opt.hp())
             assert calls.n == {"f": 1, "g": 1, "h": 0}
             for _ in range(5):
                 calls.n.update(f=0, g=0, h=0)
-                state, info = opt.step(p, state)
+                state, info = opt.step(p, state, opt.hp())
                 got = (int(info.nfev), int(info.njev), int(info.nhev))
                 assert got == (calls.n["f"], calls.n["g"], calls.n["h"]), name
 
@@ -271,22 +272,22 @@ def test_stall_is_done_with_counters_frozen():
     np.testing.assert_array_equal(tr.njev, tr.nfev)
 
 
-def test_until_variant_agrees_with_scan():
-    """The time-to-target program stops where the fixed-length trace first reaches the
-    target, with the same counters."""
+def test_target_run_stops_where_the_trace_reaches_the_target():
+    """The timing runs (same program, f_target given) stop at the first row where the
+    full trace reaches the target, with the same counters."""
     p = problems.get(ROSEN)
     opt = optimizers.get("bfgs")
     tr = bench.solve(p, opt, num_steps=QN_STEPS, gtol=1e-10)
     target = 1e-8
     k = int(np.argmax(np.asarray(tr.f) <= target))
     assert k > 0
-    exe, _ = compiled("until", p, opt, QN_STEPS, p.x0, batched=False)
-    steps, f, counts, reached = exe(p.x0, jnp.asarray(1e-10), jnp.asarray(target))
-    assert bool(reached) and int(steps) == k
-    # Two different programs (while loop vs scan) round differently: rtol 1e-8 as for
-    # batch vs loop; measured 7e-10 at f = 3e-11.
-    np.testing.assert_allclose(f, tr.f[k], rtol=1e-8)
-    assert tuple(np.asarray(counts)) == (tr.nfev[k], tr.njev[k], tr.nhev[k])
+    exe, _ = driver.program(p, opt, QN_STEPS, 1)
+    a = driver.args(p, np.asarray(p.x0)[None], {}, (), 1e-10, np.array([target]))
+    hit = driver.settle(exe(a))
+    assert int(hit.status[0]) == Status.TARGET and int(hit.n_steps[0]) == k
+    np.testing.assert_allclose(hit.f[0, k], tr.f[k], rtol=1e-12)
+    got = (hit.nfev[0, k], hit.njev[0, k], hit.nhev[0, k])
+    assert got == (tr.nfev[k], tr.njev[k], tr.nhev[k])
 
 
 # --- 9: no recompilation --------------------------------------------------------------

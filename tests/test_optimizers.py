@@ -34,13 +34,22 @@ KAPPAS = (10, 100, 1000)
 
 
 @functools.cache
-def _trajectory_fn(problem, name, init, step, num_steps):
-    def run(x0):
+def _trajectory_fn(problem, name, init, step, searches, num_steps):
+    def iteration(s, hp):
+        """One iteration: one step call, or line-search trials until one ends it."""
+        s, info = step(problem, s, hp)
+        if not searches:
+            return s, info
+        return lax.while_loop(
+            lambda c: ~c[1].accepted, lambda c: step(problem, c[0], hp), (s, info)
+        )
+
+    def run(x0, hp):
         def body(s, _):
-            s, info = step(problem, s)
+            s, info = iteration(s, hp)
             return s, (s.x, s.f, info.step_size)
 
-        s0 = init(problem, x0)
+        s0 = init(problem, x0, hp)
         _, (xs, fs, alphas) = lax.scan(body, s0, None, length=num_steps)
         return (
             jnp.concatenate([x0[None], xs]),
@@ -54,8 +63,10 @@ def _trajectory_fn(problem, name, init, step, num_steps):
 def trajectory(problem, opt, num_steps, x0=None):
     """(x_k, f_k, alpha_k) for k = 0..num_steps from the optimizer's own init/step,
     without the driver (no stopping, no masking): the iterates themselves."""
-    fn = _trajectory_fn(problem, opt.name, opt.init, opt.step, num_steps)
-    xs, fs, alphas = fn(problem.x0 if x0 is None else jnp.asarray(x0))
+    fn = _trajectory_fn(
+        problem, opt.name, opt.init, opt.step, opt.searches, num_steps
+    )
+    xs, fs, alphas = fn(problem.x0 if x0 is None else jnp.asarray(x0), opt.hp())
     return np.asarray(xs), np.asarray(fs), np.asarray(alphas)
 
 

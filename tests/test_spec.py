@@ -162,8 +162,8 @@ def test_group_crosses_problems_and_optimizers():
     g = suites.Group(("rosenbrock[n=[2,3]]",), ("bfgs", "gd[lr=[0.1,0.2]]"))
     cells = g.cells()
     assert len(cells) == 2 * 3
-    assert cells[0] == suites.Cell("rosenbrock", {"n": 2}, "bfgs", {})
-    assert cells[-1] == suites.Cell("rosenbrock", {"n": 3}, "gd", {"lr": 0.2})
+    assert cells[0] == suites.CellSpec("rosenbrock", {"n": 2}, "bfgs", {})
+    assert cells[-1] == suites.CellSpec("rosenbrock", {"n": 3}, "gd", {"lr": 0.2})
 
 
 def test_suite_cells_run_once_across_groups():
