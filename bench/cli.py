@@ -321,7 +321,8 @@ def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
     for key in suites.SETTING_KEYS:
         value = getattr(args, key)
         if value is not None:
-            settings[key] = suites.check_setting(key, value, name=f"--{key}")
+            flag = "--" + key.replace("_", "-")
+            settings[key] = suites.check_setting(key, value, name=flag)
     settings.setdefault("precision", "float64")
     if settings["precision"] == "float32":
         for key, value in FLOAT32_DEFAULTS.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import datetime as dt
 import json
 import os
@@ -148,11 +149,12 @@ def environment() -> dict[str, Any]:
     versions = {"python": platform.python_version(), "jax": jax.__version__}
     versions["jaxlib"] = jaxlib.__version__
     versions["numpy"] = np.__version__
-    for mod in ("scipy", "pandas", "pyarrow", "optax", "optimistix"):
+    for dist in ("scipy", "pandas", "pyarrow", "optax", "optimistix"):
+        # from the installed metadata: importing scipy and optax costs a second
         try:
-            versions[mod] = __import__(mod).__version__
-        except Exception:
-            versions[mod] = None
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
     thread_vars = (
         "OMP_NUM_THREADS",
         "OPENBLAS_NUM_THREADS",

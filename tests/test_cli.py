@@ -21,7 +21,11 @@ def _env() -> dict[str, str]:
         filter(None, [str(ROOT), env.get("PYTHONPATH")])
     )
     env.setdefault("JAX_PLATFORMS", "cpu")
+    env.setdefault("OPTBENCH_CACHE_DIR", str(_CACHE))  # shared by these tests only
     return env
+
+
+_CACHE = Path(__import__("tempfile").mkdtemp(prefix="optbench-test-cache-"))
 
 
 def bench(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -140,6 +144,14 @@ BAD = {
         "--seed must be an integer >= 0, got -1",
     ),
     "not an int": (["run", "--steps", "ten"], "argument --steps: invalid int value"),
+    "max-njev 0": (
+        ["run", "--max-njev", "0"],
+        "--max-njev must be an integer >= 1, got --max-njev=0",
+    ),
+    "bad format": (
+        ["report", "--formats", "png,gif"],
+        "unknown figure format gif; accepted: png, svg, pdf",
+    ),
     "bad precision": (["run", "--precision", "float16"], "invalid choice: 'float16'"),
     "suite and config": (
         ["run", "--suite", "smoke", "--config", "c.toml"],
@@ -334,3 +346,63 @@ def test_ctrl_c_keeps_finished_cells(tmp_path):
     assert manifest["status"] == "interrupted"
     assert 1 <= len(manifest["cells"]) < 7
     assert len(pd.read_parquet(out / "runs.parquet")) >= 1
+
+
+# --- the persistent compilation cache ----------------------------------------------------
+
+TINY = ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=1e-3]", "--starts",
+        "1", "--steps", "7", "--no-report"]  # fmt: skip
+
+
+def _compile_entry(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())["compile"]
+
+
+def test_a_second_process_loads_programs_from_the_cache(tmp_path):
+    env = {"OPTBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    first = _bench_env(env, *TINY, "--out", "a", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = _bench_env(env, *TINY, "--out", "b", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    a, b = _compile_entry(tmp_path / "a"), _compile_entry(tmp_path / "b")
+    assert a["programs_compiled"] >= 1 and a["programs_from_cache"] == 0
+    assert b["programs_compiled"] == 0 and b["programs_from_cache"] >= 1
+    runs = pd.read_parquet(tmp_path / "b" / "runs.parquet")
+    assert runs.compile_cached.all()
+    # the same numbers either way
+    ra = pd.read_parquet(tmp_path / "a" / "runs.parquet")
+    assert ra.final_f.tolist() == runs.final_f.tolist()
+    # --no-cache: compiled again, nothing loaded
+    third = _bench_env(env, *TINY, "--out", "c", "--no-cache", cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    c = _compile_entry(tmp_path / "c")
+    assert c["programs_compiled"] >= 1 and c["programs_from_cache"] == 0
+
+
+def test_cache_command_shows_and_clears(tmp_path):
+    env = {"OPTBENCH_CACHE_DIR": str(tmp_path / "cache")}
+    assert _bench_env(env, *TINY, "--out", "a", cwd=tmp_path).returncode == 0
+    shown = _bench_env(env, "cache", cwd=tmp_path)
+    assert shown.returncode == 0 and str(tmp_path / "cache") in shown.stdout
+    assert "entries: 0" not in shown.stdout
+    cleared = _bench_env(env, "cache", "--clear", cwd=tmp_path)
+    assert cleared.returncode == 0 and "removed" in cleared.stdout
+    assert "entries: 0" in _bench_env(env, "cache", cwd=tmp_path).stdout
+
+
+def test_an_unusable_cache_folder_is_a_warning_not_a_failure(tmp_path):
+    blocker = _write(tmp_path / "file", "not a folder")
+    env = {"OPTBENCH_CACHE_DIR": str(blocker / "cache")}
+    r = _bench_env(env, *TINY, "--out", "a", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "warning" in r.stderr and "cache" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert (tmp_path / "a" / "runs.parquet").is_file()
+
+
+def _bench_env(extra: dict[str, str], *args: str, cwd: Path):
+    env = {**_env(), **extra}
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
