@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import platform
@@ -24,8 +24,8 @@ RUN_COLUMNS = [
     "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "steps_to_tol", "nfev_to_tol", "njev_to_tol", "rate", "order",
-    "rate_theory", "compile_s", "compile_cached", "run_s", "time_to_tol_s", "run_s_batched",
-    "num_steps", "max_njev", "gtol", "tol",
+    "rate_theory", "compile_s", "compile_cached", "run_s", "time_to_tol_s",
+    "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
 # traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
 TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "time_s")

@@ -348,7 +348,7 @@ def test_ctrl_c_keeps_finished_cells(tmp_path):
     assert len(pd.read_parquet(out / "runs.parquet")) >= 1
 
 
-# --- the persistent compilation cache ----------------------------------------------------
+# --- the persistent compilation cache -------------------------------------------------
 
 TINY = ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=1e-3]", "--starts",
         "1", "--steps", "7", "--no-report"]  # fmt: skip
