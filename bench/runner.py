@@ -70,7 +70,8 @@ class Cell:
 
     @property
     def source(self) -> str:
-        return self.optimizer.split(":")[0] if self.opt is None else "optbench"
+        """``optbench``, or the peer library (``optax`` runs in our driver)."""
+        return self.optimizer.split(":")[0] if ":" in self.optimizer else "optbench"
 
 
 def prepare(specs: list[CellSpec]) -> list[Cell]:
@@ -103,6 +104,11 @@ def _spec_label(spec: CellSpec) -> str:
 
 def _build(spec: CellSpec) -> Cell:
     problem = problems.get(spec.problem, **spec.problem_params)
+    if spec.optimizer.startswith("optax:"):  # optax's update rule in our driver
+        from bench.peers import optax
+
+        opt = optax.optimizer(spec.optimizer.split(":", 1)[1], spec.optimizer_params)
+        return Cell(problem, spec.optimizer, dict(opt.params), opt)
     if ":" in spec.optimizer:
         from bench import peers
 

@@ -1,5 +1,6 @@
-"""Peers (bench.peers): traces, counters and stopping checked against the libraries
-themselves (plain scipy.optimize.minimize calls) and hand-written numpy loops."""
+"""Peers (bench.peers): traces, counters, stopping and times checked against the
+libraries themselves (plain scipy.optimize.minimize calls, jax.jit(optx.minimise), a
+bare optax lax.scan) and hand-written numpy loops."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 import scipy.optimize as so
 
+import bench
 import problems
-from bench import peers
+from bench import driver, peers
+from bench.peers import optax as peer_optax
+from bench.peers import optimistix as peer_optx
+from bench.peers import scipy as peer_scipy
+from bench.results import one_blas_thread
+from bench.status import LABELS, label
 
 ROSEN = problems.get("rosenbrock")
 STARTS = np.array([[-1.2, 1.0], [2.0, 2.0]])
@@ -22,7 +30,8 @@ STEPS = 300
 # jitted, as the peers evaluate f: eager f rounds differently near x* = (1, 1),
 # where f is mostly cancellation (relative differences ~1e-8 at f ~ 1e-15)
 F_JIT = jax.jit(ROSEN.f)
-PARAMS = {"optax:adam": {"lr": 1e-2}, "optax:sgd": {"lr": 1e-3}}
+# the peers run_peer runs (optax's run in our driver: bench.peers.optax.optimizer)
+RUN_PEERS = [n for n in peers.PEER_NAMES if not n.startswith("optax:")]
 
 
 def rosen_np(x: np.ndarray) -> float:
@@ -45,12 +54,14 @@ def rosen_hess_np(x: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, peers.PeerRun]:
-    return {
-        name: peers.run_peer(
-            ROSEN, name, PARAMS.get(name, {}), STARTS, STEPS, GTOL, TOL
-        )
-        for name in peers.PEER_NAMES
-    }
+    with one_blas_thread():  # as the runner times scipy
+        return {
+            name: peers.run_peer(ROSEN, name, {}, STARTS, STEPS, GTOL, TOL)
+            for name in RUN_PEERS
+        }
+
+
+# ------------------------------------------------------------------ names and checks
 
 
 def test_names_and_defaults():
@@ -77,27 +88,31 @@ def test_names_and_defaults():
     assert not peers.is_peer("bfgs") and not peers.is_peer("scipy:")
 
 
-@pytest.mark.parametrize(
-    "name, params, match",
-    [
-        ("scipy:Powell", {}, "valid names: scipy:BFGS"),
-        ("adam", {}, "unknown peer"),
-        ("scipy:BFGS", {"lr": 0.1}, "no hyperparameter lr"),
-        ("optax:adam", {"beta": 0.9}, "accepted: lr, b1, b2, eps"),
-        ("optax:adam", {"lr": 0.0}, "lr must be > 0"),
-        ("optax:adam", {"lr": -1e-3}, "lr must be > 0"),
-        ("optax:adam", {"b1": 1.0}, r"b1 must be in \[0, 1\)"),
-        ("optax:adam", {"eps": "1e-8"}, "eps must be a number"),
-        ("optax:sgd", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
-        ("optax:sgd", {"momentum": -0.1}, r"momentum must be in \[0, 1\)"),
-        ("optax:sgd", {"lr": math.inf}, "lr must be finite"),
-    ],
-)
+BAD = [
+    ("scipy:Powell", {}, "valid names: scipy:BFGS"),
+    ("adam", {}, "unknown peer"),
+    ("scipy:BFGS", {"lr": 0.1}, "no hyperparameter lr"),
+    ("optax:adam", {"beta": 0.9}, "accepted: lr, b1, b2, eps"),
+    ("optax:adam", {"lr": 0.0}, "lr must be > 0"),
+    ("optax:adam", {"lr": -1e-3}, "lr must be > 0"),
+    ("optax:adam", {"b1": 1.0}, r"b1 must be in \[0, 1\)"),
+    ("optax:adam", {"eps": "1e-8"}, "eps must be a number"),
+    ("optax:sgd", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+    ("optax:sgd", {"momentum": -0.1}, r"momentum must be in \[0, 1\)"),
+    ("optax:sgd", {"lr": math.inf}, "lr must be finite"),
+]
+
+
+@pytest.mark.parametrize("name, params, match", BAD)
 def test_invalid_names_and_params(name, params, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=match) as err:
         peers.check_peer(name, params)
+    assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match=match):
         peers.run_peer(ROSEN, name, params, STARTS, 10, GTOL, TOL)
+    if name.startswith("optax:"):  # the adapter checks the same way
+        with pytest.raises(ValueError, match=match):
+            peer_optax.optimizer(name.split(":")[1], params)
 
 
 def test_missing_library_names_the_pip_package(monkeypatch):
@@ -123,7 +138,10 @@ def test_invalid_knobs():
         peers.run_peer(ROSEN, "scipy:BFGS", {}, np.zeros((2, 3)), 10, GTOL, TOL)
 
 
-@pytest.mark.parametrize("name", peers.PEER_NAMES)
+# -------------------------------------------------------------------- every peer
+
+
+@pytest.mark.parametrize("name", RUN_PEERS)
 def test_trace_is_consistent(runs, name):
     r = runs[name]
     assert r.x.shape == (2, 2) and len(r.traces) == len(r.status) == 2
@@ -147,7 +165,8 @@ def test_trace_is_consistent(runs, name):
         np.testing.assert_array_equal(tr["x"][0], STARTS[i])
         np.testing.assert_array_equal(tr["x"][-1], r.x[i])
         f_x = [float(F_JIT(jnp.asarray(x))) for x in tr["x"]]
-        np.testing.assert_allclose(tr["f"], f_x, rtol=1e-12)
+        # atol: f ~ 1e-20 near x* is cancellation, and programs round it differently
+        np.testing.assert_allclose(tr["f"], f_x, rtol=1e-12, atol=1e-20)
         # row 0 is the start; its f and g count one evaluation each
         f0 = rosen_np(STARTS[i])
         np.testing.assert_allclose(tr["f"][0], f0, rtol=1e-14)
@@ -158,8 +177,6 @@ def test_trace_is_consistent(runs, name):
         assert tr["step_size"][0] == 0.0
         for key in ("nfev", "njev", "nhev", "time_s"):
             assert np.all(np.diff(tr[key]) >= 0), key
-        # the last row is the returned iterate (atol: near x* = (1, 1), f ~ 1e-20
-        # is pure cancellation, and jitted and eager f round it differently)
         f_end = float(ROSEN.f(jnp.asarray(r.x[i])))
         np.testing.assert_allclose(tr["f"][-1], f_end, rtol=1e-12, atol=1e-20)
         np.testing.assert_allclose(
@@ -168,12 +185,14 @@ def test_trace_is_consistent(runs, name):
             rtol=1e-8,
             atol=1e-14,
         )
-        assert r.status[i] in {"converged", "max_steps", "diverged", "stalled"}
+        assert r.status[i] in LABELS
         if r.status[i] == "converged" and name != "scipy:L-BFGS-B":
             assert tr["grad_norm"][-1] <= GTOL
-        assert r.run_s[i] > 0.0
-    f0 = rosen_np(STARTS[0])
-    assert f0 == pytest.approx(24.2, rel=1e-14)
+        # every stored time of a run that took a step is a measurement: > 0
+        assert n_rows > 1 and r.run_s[i] > 0.0
+        assert np.all(tr["time_s"][1:] > 0.0) and tr["time_s"][0] == 0.0
+        np.testing.assert_allclose(tr["time_s"][-1], r.run_s[i], rtol=1e-12)
+        assert math.isnan(r.time_to_tol_s[i]) or r.time_to_tol_s[i] > 0.0
 
 
 @pytest.mark.parametrize(
@@ -189,12 +208,19 @@ def test_trace_is_consistent(runs, name):
 def test_second_order_and_quasi_newton_peers_converge(runs, name):
     r = runs[name]
     assert r.status == ["converged", "converged"]
-    for i, tr in enumerate(r.traces):
+    for i in range(2):
         np.testing.assert_allclose(r.x[i], [1.0, 1.0], atol=1e-6)
-        # rosenbrock's f* = 0: time to gap <= 1e-10 is known, and no later than the end
-        assert 0.0 <= r.time_to_tol_s[i]
-        if name.startswith("scipy"):
-            assert r.time_to_tol_s[i] <= tr["time_s"][-1] <= r.run_s[i]
+        # rosenbrock's f* = 0: the gap 1e-10 is reached, and timed
+        assert 0.0 < r.time_to_tol_s[i] < math.inf
+
+
+def test_time_to_tol_needs_f_star():
+    anon = problems.Problem(name="anon", f=ROSEN.f, x0=ROSEN.x0)  # f_star unknown
+    r = peers.run_peer(anon, "scipy:BFGS", {}, STARTS[:1], STEPS, GTOL, TOL)
+    assert r.status == ["converged"] and math.isnan(r.time_to_tol_s[0])
+
+
+# ------------------------------------------------------------------------- scipy
 
 
 def _plain_scipy(method: str, x0: np.ndarray, options: dict, stop_at_gtol: bool):
@@ -235,6 +261,7 @@ def _plain_scipy(method: str, x0: np.ndarray, options: dict, stop_at_gtol: bool)
 def test_scipy_counts_equal_scipys_own(runs, method, options):
     """Our counting wrapper reproduces scipy's nfev/njev/nhev, and our rows its
     iterates; Newton-CG is stopped at ||g|| <= gtol by a callback in both runs."""
+    assert peer_scipy.options(method, STEPS, GTOL) == options
     r = runs[f"scipy:{method}"]
     for i, tr in enumerate(r.traces):
         res, moved = _plain_scipy(method, STARTS[i], options, method == "Newton-CG")
@@ -267,60 +294,44 @@ def test_scipy_bfgs_nit_and_nfev(runs):
     )
 
 
-def _adam_np(x, lr, b1, b2, eps, steps):
-    m = np.zeros_like(x)
-    v = np.zeros_like(x)
-    fs, gs = [rosen_np(x)], [np.linalg.norm(rosen_grad_np(x))]
-    for t in range(1, steps + 1):
-        g = rosen_grad_np(x)
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        x = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-        fs.append(rosen_np(x))
-        gs.append(np.linalg.norm(rosen_grad_np(x)))
-    return np.array(fs), np.array(gs), x
+@pytest.mark.parametrize("method", ["BFGS", "Newton-CG"])
+def test_scipy_timed_calls_are_the_recorded_run(runs, method):
+    """The timed minimize call makes the recorded run (same x, same counts); stopped
+    at the target it ends at the trace's first row within tolerance."""
+    fns = peer_scipy.Functions(ROSEN, STARTS[0], method in peer_scipy.WITH_HESS)
+    opts = peer_scipy.options(method, STEPS, GTOL)
+    tr = runs[f"scipy:{method}"].traces[0]
+    call, reached = peer_scipy._timed_call(fns, method, STARTS[0], opts, GTOL)
+    res = call()
+    np.testing.assert_array_equal(res.x, tr["x"][-1])
+    assert (res.nfev, res.njev) == (tr["nfev"][-1], tr["njev"][-1])
+    assert not reached[0]
+    thr = 1e-10
+    hit = int(np.nonzero(tr["f"] <= thr)[0][0])
+    call, reached = peer_scipy._timed_call(fns, method, STARTS[0], opts, GTOL, (0, thr))
+    res = call()
+    assert reached[0]
+    np.testing.assert_array_equal(res.x, tr["x"][hit])
 
 
-def _sgd_np(x, lr, momentum, steps):
-    trace = np.zeros_like(x)
-    fs, gs = [rosen_np(x)], [np.linalg.norm(rosen_grad_np(x))]
-    for _ in range(steps):
-        trace = rosen_grad_np(x) + momentum * trace
-        x = x - lr * trace
-        fs.append(rosen_np(x))
-        gs.append(np.linalg.norm(rosen_grad_np(x)))
-    return np.array(fs), np.array(gs), x
+# -------------------------------------------------------------------- optimistix
 
 
-@pytest.mark.parametrize("name", ["optax:adam", "optax:sgd"])
-def test_optax_equals_numpy_loop(name):
-    steps = 50
-    if name == "optax:adam":
-        hp = {"lr": 1e-2, "b1": 0.8, "b2": 0.99, "eps": 1e-6}
-        ref = _adam_np(STARTS[0], hp["lr"], hp["b1"], hp["b2"], hp["eps"], steps)
-    else:
-        hp = {"lr": 2e-4, "momentum": 0.5}
-        ref = _sgd_np(STARTS[0], hp["lr"], hp["momentum"], steps)
-    r = peers.run_peer(ROSEN, name, hp, STARTS[:1], steps, 0.0, TOL)
+def test_optimistix_recorded_trace_ends_where_minimise_does(runs):
+    """jax.jit(optx.minimise) with max_steps = the recorded trials (the timed run)
+    reaches the recorded final iterate; with the trials up to the first row within
+    tolerance (the time-to-tolerance run), that row's iterate."""
+    r = runs["optimistix:BFGS"]
+    for i, tr in enumerate(r.traces):
+        trials = int(tr["nfev"][-1])
+        y, n, _ = jax.jit(peer_optx.minimise_function(ROSEN, trials))(STARTS[i])
+        assert int(n) == trials
+        np.testing.assert_allclose(y, r.x[i], rtol=0, atol=1e-8)
     tr = r.traces[0]
-    assert r.status == ["max_steps"]
-    np.testing.assert_allclose(tr["f"], ref[0], rtol=1e-10)
-    np.testing.assert_allclose(tr["grad_norm"], ref[1], rtol=1e-10)
-    np.testing.assert_allclose(r.x[0], ref[2], rtol=1e-10)
-    np.testing.assert_array_equal(tr["nfev"], np.arange(1, steps + 2))
-    np.testing.assert_array_equal(tr["njev"], np.arange(1, steps + 2))
-    np.testing.assert_allclose(tr["step_size"][1:], hp["lr"], rtol=0)
-    np.testing.assert_allclose(tr["time_s"][-1], r.run_s[0], rtol=1e-12)
-
-
-def test_optax_divergence_is_flagged_and_counted():
-    r = peers.run_peer(ROSEN, "optax:sgd", {"lr": 0.1}, STARTS[:1], 100, GTOL, TOL)
-    tr = r.traces[0]
-    assert r.status == ["diverged"]
-    assert np.all(np.isfinite(tr["f"])) and np.all(np.isfinite(r.x))
-    # the step that produced the non-finite value was paid for: last row holds it
-    assert tr["nfev"][-1] == len(tr["f"]) + 1
-    assert math.isnan(r.time_to_tol_s[0])
+    hit = int(np.nonzero(tr["f"] <= TOL)[0][0])
+    assert hit < len(tr["f"]) - 1  # the target comes before the end here
+    solve = jax.jit(peer_optx.minimise_function(ROSEN, int(tr["nfev"][hit])))
+    np.testing.assert_allclose(solve(STARTS[0])[0], tr["x"][hit], rtol=0, atol=1e-8)
 
 
 def test_optimistix_reaches_gtol_and_counts_trials(runs):
@@ -341,14 +352,97 @@ def test_optimistix_reaches_gtol_and_counts_trials(runs):
         return ROSEN.f(x)
 
     counted = problems.Problem(name="counted", f=f, x0=ROSEN.x0, f_star=0.0)
-    run = jax.jit(peers._optimistix_program(counted, STEPS))
-    out = run(ROSEN.x0, GTOL, 0.0, -jnp.inf)
+    out = jax.jit(peer_optx.recording_program(counted, STEPS))(ROSEN.x0, GTOL)
     jax.effects_barrier()
     assert calls[0] == int(out[2]) == r.traces[0]["nfev"][-1]
 
 
-def test_time_to_tol_needs_f_star():
-    anon = problems.Problem(name="anon", f=ROSEN.f, x0=ROSEN.x0)  # f_star unknown
-    for name in ("scipy:BFGS", "optimistix:BFGS"):
-        r = peers.run_peer(anon, name, {}, STARTS[:1], STEPS, GTOL, TOL)
-        assert r.status == ["converged"] and math.isnan(r.time_to_tol_s[0])
+# ------------------------------------------------------------------------- optax
+
+
+def test_optax_adam_in_our_driver_equals_an_optax_scan():
+    """optax:adam through bench.solve against a plain optax.adam lax.scan loop."""
+    steps = 300
+    tr = bench.solve(ROSEN, peer_optax.optimizer("adam", {"lr": 1e-2}), STARTS[0],
+                     num_steps=steps, gtol=0.0)  # fmt: skip
+    tx = optax.adam(1e-2)
+
+    def body(c, _):
+        x, s = c
+        u, s = tx.update(ROSEN.grad(x), s, x)
+        x = optax.apply_updates(x, u)
+        return (x, s), (ROSEN.f(x), jnp.linalg.norm(ROSEN.grad(x)))
+
+    def loop(x0):
+        return jax.lax.scan(body, (x0, tx.init(x0)), None, length=steps)
+
+    (x, _), (fs, gs) = jax.jit(loop)(jnp.asarray(STARTS[0]))
+    assert int(tr.n_steps) == steps and tr.status == driver.Status.MAX_STEPS
+    np.testing.assert_allclose(tr.x, x, rtol=1e-12)
+    np.testing.assert_allclose(tr.f[1:], fs, rtol=1e-12)
+    np.testing.assert_allclose(tr.grad_norm[1:], gs, rtol=1e-12)
+    np.testing.assert_array_equal(tr.nfev, np.arange(1, steps + 2))
+    np.testing.assert_array_equal(tr.njev, np.arange(1, steps + 2))
+    np.testing.assert_allclose(tr.step_size[1:], 1e-2, rtol=0)
+
+
+def _adam_np(x, lr, b1, b2, eps, steps):
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    fs = [rosen_np(x)]
+    for t in range(1, steps + 1):
+        g = rosen_grad_np(x)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        x = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        fs.append(rosen_np(x))
+    return np.array(fs), x
+
+
+def _sgd_np(x, lr, momentum, steps):
+    trace = np.zeros_like(x)
+    fs = [rosen_np(x)]
+    for _ in range(steps):
+        trace = rosen_grad_np(x) + momentum * trace
+        x = x - lr * trace
+        fs.append(rosen_np(x))
+    return np.array(fs), x
+
+
+@pytest.mark.parametrize("method", ["adam", "sgd"])
+def test_optax_adapter_equals_numpy_loop_and_is_one_program(method):
+    """Every hyperparameter is a run-time argument (one program for all values),
+    and the values reach optax: a numpy loop of the update rule agrees."""
+    steps = 50
+    if method == "adam":
+        hp = {"lr": 1e-2, "b1": 0.8, "b2": 0.99, "eps": 1e-6}
+        ref = _adam_np(STARTS[0], hp["lr"], hp["b1"], hp["b2"], hp["eps"], steps)
+    else:
+        hp = {"lr": 2e-4, "momentum": 0.5}
+        ref = _sgd_np(STARTS[0], hp["lr"], hp["momentum"], steps)
+    opt = peer_optax.optimizer(method, hp)
+    other = peer_optax.optimizer(method, {"lr": 0.5})
+    assert (opt.init, opt.step) == (other.init, other.step)
+    assert opt.hyper == other.hyper == tuple(peers.peer_defaults(f"optax:{method}"))
+    assert opt.hp() == hp and opt.name == f"optax:{method}"
+    key = driver.program_key(ROSEN, opt, steps, 1, False, False)
+    assert key == driver.program_key(ROSEN, other, steps, 1, False, False)
+    tr = bench.solve(ROSEN, opt, STARTS[0], num_steps=steps, gtol=0.0)
+    np.testing.assert_allclose(tr.f, ref[0], rtol=1e-10)
+    np.testing.assert_allclose(tr.x, ref[1], rtol=1e-10)
+
+
+def test_optax_divergence_is_flagged_and_counted():
+    opt = peer_optax.optimizer("sgd", {"lr": 0.1})
+    tr = bench.solve(ROSEN, opt, STARTS[0], num_steps=100, gtol=GTOL)
+    k = int(tr.n_steps)
+    assert label(tr.status) == "diverged" and k < 100
+    assert np.all(np.isfinite(tr.f)) and np.all(np.isfinite(tr.x))
+    # the step that produced the non-finite value was paid for: its row (the last
+    # finite values again) counts it, as for every optimizer in the driver
+    assert tr.nfev[k] == k + 1 and tr.f[k] == tr.f[k - 1]
+
+
+def test_run_peer_refuses_optax_which_runs_in_our_driver():
+    with pytest.raises(ValueError, match="runs in our driver"):
+        peers.run_peer(ROSEN, "optax:adam", {}, STARTS, 10, GTOL, TOL)
