@@ -184,36 +184,46 @@ def _on_duration(event: str, secs: float, **_: Any) -> None:
     if event == _COMPILE_EVENT:
         hit, _LOCAL.hit = getattr(_LOCAL, "hit", False), False
         with _LOCK:
-            _COUNTS[1 if hit else 0] += 1
-            _COUNTS[2] += secs
+            for counts in (_COUNTS, _thread_counts()):
+                counts[1 if hit else 0] += 1
+                counts[2] += secs
 
 
-def _snapshot() -> tuple[Any, ...]:
-    """The process-wide counters now; registers the listeners on first use."""
+def _thread_counts() -> list[Any]:
+    if not hasattr(_LOCAL, "counts"):
+        _LOCAL.counts = [0, 0, 0.0]
+    return _LOCAL.counts
+
+
+def _snapshot(this_thread: bool = False) -> tuple[Any, ...]:
+    """The counters now, process-wide or of this thread's compiles; registers the
+    listeners on first use."""
     with _LOCK:
         if not _REGISTERED:  # once per process: old jax cannot unregister listeners
             jax.monitoring.register_event_listener(_on_event)
             jax.monitoring.register_event_duration_secs_listener(_on_duration)
             _REGISTERED.append(True)
-        return tuple(_COUNTS)
+        return tuple(_thread_counts() if this_thread else _COUNTS)
 
 
 class CompileStats:
-    """Context manager: XLA programs compiled / loaded from cache, and their seconds."""
+    """Context manager: XLA programs compiled / loaded from cache, and their seconds;
+    with ``this_thread``, only the compiles made on the thread that entered it."""
 
-    def __init__(self) -> None:
-        self._start = self._end = _snapshot()
+    def __init__(self, this_thread: bool = False) -> None:
+        self.this_thread = this_thread
+        self._start = self._end = _snapshot(this_thread)
 
     def __enter__(self) -> CompileStats:
-        self._start, self._end = _snapshot(), None
+        self._start, self._end = _snapshot(self.this_thread), None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._end = _snapshot()
+        self._end = _snapshot(self.this_thread)
 
     def _delta(self, i: int) -> Any:
         """Counter ``i`` since entry (up to exit, or now while active)."""
-        return (self._end or _snapshot())[i] - self._start[i]
+        return (self._end or _snapshot(self.this_thread))[i] - self._start[i]
 
     programs_compiled = property(lambda self: self._delta(0), doc="Compiled.")
     programs_from_cache = property(lambda self: self._delta(1), doc="From cache.")

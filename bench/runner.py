@@ -12,6 +12,7 @@ with that thread idle.
 from __future__ import annotations
 
 import json
+import os
 import time
 import zlib
 from collections.abc import Callable
@@ -171,7 +172,7 @@ class _Family:
         from bench import cache
 
         opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
-        with cache.CompileStats() as stats:
+        with cache.CompileStats(this_thread=True) as stats:
             _, a = driver.program(p, opt, n, self.lanes, self.record_path,
                                   self.batched_data)  # fmt: skip
             _, b = driver.program(p, opt, n, 1)
@@ -400,38 +401,29 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
     fams = families(cells)
     ours = [_Family(f, settings) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
-    with (
-        _progress(progress, len(cells)) as advance,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="compile") as pool,
-    ):
+    compiler = _Compiler(ours)
+    with _progress(progress, len(cells)) as advance:
         try:
             done = 0
-            pending: Future | None = pool.submit(ours[0].compile) if ours else None
             for n, fam in enumerate(ours):
                 advance(done, _family_label(fam.cells))
-                this, pending = pending, None
                 try:
-                    compiled, error = this.result(), None
+                    compiled, error = compiler.result(n), None
                     for k, v in compiled[2].items():
                         meta["compile"][k] += v
                 except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
                     compiled, error = (0.0, False, {}), exc
-                if n + 1 < len(ours):  # compile ahead while this family runs
-                    pending = pool.submit(ours[n + 1].compile)
-
-                def quiet(p=pending):  # time with the compile thread idle
-                    if p is not None:
-                        p.exception()
-
+                compiler.ahead()  # the next families compile while this one runs
                 tables = None
                 if error is None:
                     try:
-                        tables = _run_family(fam, compiled, quiet)
+                        tables = _run_family(fam, compiled, compiler.wait_idle)
                     except Exception as exc:  # noqa: BLE001
                         error = exc
                 _record(meta, fam.cells, tables, error, all_runs, all_traces)
                 done += len(fam.cells)
                 save()
+            compiler.wait_idle()  # peers compile too: never beside our options
             for cell in peer_cells:
                 advance(done, _family_label([cell]))
                 try:
@@ -445,7 +437,45 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
         except KeyboardInterrupt:
             save("interrupted")
             raise
+        finally:
+            compiler.close()
     return save("complete")
+
+
+class _Compiler:
+    """Families' programs compiled ahead on worker threads, one per core (XLA
+    releases the GIL while it compiles): while a family runs, up to that many later
+    families compile; ``wait_idle`` lets the family's timings run with every worker
+    idle, so that no compile shares the machine with a measurement."""
+
+    def __init__(self, families: list[_Family]) -> None:
+        self.families = families
+        self.workers = max(1, min(4, os.cpu_count() or 1))
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="compile")
+        self.futures: list[Future] = []
+
+    def ahead(self) -> None:
+        """Keep one compile in flight per worker, taking families in order."""
+        idle = self.workers - sum(not f.done() for f in self.futures)
+        for _ in range(idle):
+            self._submit_next()
+
+    def result(self, n: int) -> tuple[float, bool, dict[str, Any]]:
+        while len(self.futures) <= n:
+            self._submit_next()
+        return self.futures[n].result()
+
+    def _submit_next(self) -> None:
+        if len(self.futures) < len(self.families):
+            nxt = self.families[len(self.futures)]
+            self.futures.append(self.pool.submit(nxt.compile))
+
+    def wait_idle(self) -> None:
+        for f in self.futures:
+            f.exception()  # waits; errors surface in result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _record(meta, cells, tables, error, all_runs, all_traces) -> None:
