@@ -377,10 +377,14 @@ def _reliable_ctrl_c() -> Iterator[None]:
 
 def set_precision(precision: str) -> None:
     """Must run before any problem or optimizer is built (``import bench`` turns x64
-    on; float32 turns it back off)."""
+    on; float32 turns it back off). Also dispatches CPU calls synchronously: a run
+    times calls of tens of microseconds, and handing each to XLA's thread pool and
+    back cost more than the call on a 2-core machine (BFGS on Rosenbrock: ~240 us
+    async against ~160 us sync, measured with the runner's one-lane program)."""
     import jax
 
     jax.config.update("jax_enable_x64", precision == "float64")
+    jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
 def _out_dir(out: str | None, suite_name: str) -> Path:

@@ -327,8 +327,21 @@ def solve_batch(
     x0s = check_starts(problem, x0s)
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)
-    exe, _ = program(problem, opt, num_steps, x0s.shape[0])
-    return settle(exe(args(problem, x0s, opt.hp(), problem.data, gtol)))
+    lanes = x0s.shape[0]
+    batched = batch_data(problem, lanes)
+    data = problem.data
+    if batched:
+        data = jax.tree.map(lambda v: np.broadcast_to(v, (lanes,) + v.shape), data)
+    exe, _ = program(problem, opt, num_steps, lanes, data_batched=batched)
+    return settle(exe(args(problem, x0s, opt.hp(), data, gtol)))
+
+
+def batch_data(problem: Problem, lanes: int) -> bool:
+    """Whether a program of ``lanes`` lanes takes the data with a lane axis: always
+    with more than one lane, even where every lane shares one instance, because a
+    product of per-lane iterates with shared data takes XLA:CPU's loop off its fast
+    path (gd on a 20-d quadratic: 7 ms for 2 lanes against 0.6 ms for 1)."""
+    return lanes > 1 and bool(jax.tree.leaves(problem.data))
 
 
 def settle(raw: Raw) -> Trace:

@@ -158,13 +158,15 @@ class _Family:
         self.cells, self.s = cells, s
         self.first = cells[0]
         self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
-        instances = list({id(c.problem): c.problem for c in cells}.values())
-        self.batched_data = len(instances) > 1
         self.record_path = _record_path(self.first)
 
     @property
     def lanes(self) -> int:
         return len(self.cells) * self.s.starts
+
+    @property
+    def batched_data(self) -> bool:
+        return driver.batch_data(self.first.problem, self.lanes)
 
     def compile(self) -> tuple[float, bool, dict[str, Any]]:
         """Compile (or fetch) the batched and the one-lane program: the seconds that
@@ -381,6 +383,7 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
     all_runs: list[pd.DataFrame] = []
     all_traces: list[pd.DataFrame] = []
     started = time.perf_counter()
+    xla_before = results.xla_counts()  # the counts are per process: this run's share
     # the driver's own programs: compiled, loaded from the persistent cache, seconds
     meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0, "seconds": 0}
 
@@ -391,7 +394,9 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
             runs, traces = _with_best_f_star(runs, traces, settings.tol)
             results.write_parquet(runs, out_dir / "runs.parquet")
             results.write_parquet(traces, out_dir / "traces.parquet")
-        meta["platform"]["xla"] = results.xla_counts()
+        meta["platform"]["xla"] = {
+            k: v - xla_before[k] for k, v in results.xla_counts().items()
+        }
         if state is not None:
             meta.update(status=state, finished=results.now(),
                         wall_s=time.perf_counter() - started)  # fmt: skip

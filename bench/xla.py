@@ -10,8 +10,9 @@ jax 0.10's ``compile(compiler_options=...)`` cannot set this map-valued option (
 such compile option"), so ``compile_with_options`` appends it to jax's serialized
 CompileOptions (CompileOptionsProto.executable_build_options(3).debug_options(3)
 .xla_backend_extra_options(500), which protobuf merges) while it compiles one program.
-That swaps a jax function process-wide, so it holds a lock: a peer compiling on
-another thread waits and never sees our options. The options are part of jax's
+That swaps a jax function process-wide, so it holds a lock (one swap at a time) and
+the swapped function adds the options only on the thread that swapped it: a peer or
+an eager operation compiling on another thread meanwhile never sees them. The options are part of jax's
 persistent-cache key, so a cached program keeps them.
 """
 
@@ -63,10 +64,13 @@ def compile_with_options(lowered: Any, options: dict[str, Any] | None = None) ->
     except (ImportError, AttributeError):
         COUNTS["compiled_without_options"] += 1
         return lowered.compile()
-    extra = _extra_options(options)
+    extra, owner = _extra_options(options), threading.get_ident()
 
     def with_backend_options(*args: Any, **kwargs: Any) -> Any:
-        return parse(original(*args, **kwargs).SerializeAsString() + extra)
+        compile_options = original(*args, **kwargs)
+        if threading.get_ident() != owner:  # another thread's compile: untouched
+            return compile_options
+        return parse(compile_options.SerializeAsString() + extra)
 
     with _LOCK:
         jax_compiler.get_compile_options = with_backend_options
