@@ -12,8 +12,8 @@ CompileOptions (CompileOptionsProto.executable_build_options(3).debug_options(3)
 .xla_backend_extra_options(500), which protobuf merges) while it compiles one program.
 That swaps a jax function process-wide, so it holds a lock (one swap at a time) and
 the swapped function adds the options only on the thread that swapped it: a peer or
-an eager operation compiling on another thread meanwhile never sees them. The options are part of jax's
-persistent-cache key, so a cached program keeps them.
+an eager operation compiling on another thread meanwhile never sees them. The options
+are part of jax's persistent-cache key, so a cached program keeps them.
 """
 
 from __future__ import annotations
