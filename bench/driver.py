@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.flatten_util import ravel_pytree
 
 from bench import xla
 from bench.status import Status
@@ -134,6 +135,31 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     return _Lane(state, counts, k, status, idle), alpha, ended | (running & ~finite)
 
 
+def _packing(lane: _Lane):
+    """(pack, unpack) between a batch of lanes and two (L, k) arrays, one of the
+    lanes' floating-point leaves and one of the others (integers and flags, exact)."""
+    leaves, tree = jax.tree.flatten(lane)
+    is_float = [jnp.issubdtype(v.dtype, jnp.floating) for v in leaves]
+
+    def split(vs):
+        return ([v for v, f in zip(vs, is_float, strict=True) if f],
+                [v for v, f in zip(vs, is_float, strict=True) if not f])  # fmt: skip
+
+    floats, others = split(leaves)
+    _, unravel_f = ravel_pytree(floats)
+    _, unravel_o = ravel_pytree(others)
+
+    def pack_one(lane):
+        f, o = split(jax.tree.leaves(lane))
+        return ravel_pytree(f)[0], ravel_pytree(o)[0]
+
+    def unpack_one(packed):
+        fs, os_ = iter(unravel_f(packed[0])), iter(unravel_o(packed[1]))
+        return tree.unflatten([next(fs) if f else next(os_) for f in is_float])
+
+    return jax.vmap(pack_one), jax.vmap(unpack_one)
+
+
 def _over_lanes(fn, in_axes: tuple, lanes: int):
     """``jax.vmap(fn)``, except for one lane: then fn runs unbatched, so that a
     ``lax.cond`` stays a branch (vmap turns it into a select that evaluates both
@@ -191,23 +217,30 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             for r in row0
         )  # the values and the counts
 
+        # The loop carries each lane as two flat vectors (its floats, its integers
+        # and flags): every array a loop carries costs a copy and a dispatch before
+        # it starts, and a BFGS lane is ~25 arrays (a call of its one-lane program
+        # took 160-340 us with them, 60 us packed).
+        pack, unpack = _packing(jax.tree.map(lambda v: v[0], lanes))
+
         def cond(c):
-            t, lanes, _ = c
-            return (t < max_ticks) & jnp.any(lanes.status == Status.RUNNING)
+            t, packed, _ = c
+            return (t < max_ticks) & jnp.any(unpack(packed).status == Status.RUNNING)
 
         def body(c):
-            t, lanes, bufs = c
+            t, packed, bufs = c
             lanes, rows, wrote = _over_lanes(tick, axes, lanes_n)(
-                lanes, a.hp, a.f_target, a.data
+                unpack(packed), a.hp, a.f_target, a.data
             )
             if opt.searches:  # each lane at its own row, if it wrote one
                 bufs = _write_rows(bufs, rows, lanes.k, wrote)
             else:  # every lane steps on every tick: row t + 1 (stopped: overwritten)
                 bufs = tuple(lax.dynamic_update_index_in_dim(b, r, t + 1, axis=1)
                              for b, r in zip(bufs, rows, strict=True))  # fmt: skip
-            return t + 1, lanes, bufs
+            return t + 1, pack(lanes), bufs
 
-        _, lanes, bufs = lax.while_loop(cond, body, (jnp.array(0), lanes, bufs))
+        _, packed, bufs = lax.while_loop(cond, body, (jnp.array(0), pack(lanes), bufs))
+        lanes = unpack(packed)
         status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
                            lanes.status)  # fmt: skip
         return Raw(*bufs, lanes.state.x, jnp.stack([status, lanes.k], axis=1))
@@ -349,14 +382,14 @@ def settle(raw: Raw) -> Trace:
     last one are filled with copies of it at rest (step_size 0). Done here, not in
     the program: a gather after the loop cost more than 200 steps of gradient
     descent, and every output array costs a call as much as ~100 iterations."""
-    values, counts = np.asarray(raw.values), np.asarray(raw.counts)
+    values, counts = np.array(raw.values), np.array(raw.counts)  # writable copies
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
     rows = np.arange(values.shape[1])[None, :]
     after = rows > k[:, None]
-    last = np.minimum(rows, k[:, None])[..., None]
-    values = np.take_along_axis(values, last, axis=1)
-    counts = np.take_along_axis(counts, last, axis=1)
+    for i in np.flatnonzero(k < values.shape[1] - 1):  # stopped early: fill at rest
+        values[i, k[i] + 1 :] = values[i, k[i]]
+        counts[i, k[i] + 1 :] = counts[i, k[i]]
     # frozen from the last row on (a run that used up its steps has no rows after)
     frozen = (status != Status.MAX_STEPS)[:, None] & (rows >= k[:, None])
     diverged = (status == Status.DIVERGED)[:, None] & (rows >= k[:, None])
