@@ -580,6 +580,8 @@ def _aggregate(df, keys: list[str]):
     import numpy as np
     import pandas as pd
 
+    from bench.status import Status
+
     def col(name: str) -> pd.Series:
         if name in df:
             return pd.to_numeric(df[name], errors="coerce")
@@ -588,8 +590,8 @@ def _aggregate(df, keys: list[str]):
     d = pd.DataFrame({k: df[k] for k in keys})
     d["solved"] = df["solved"].astype(bool) if "solved" in df else False
     status = df["status"] if "status" in df else pd.Series("", index=df.index)
-    d["diverged"] = status == "diverged"
-    d["stalled"] = status == "stalled"
+    d["diverged"] = status == Status.DIVERGED.label
+    d["stalled"] = status == Status.STALLED.label
     for name in ("steps_to_tol", "njev_to_tol", "time_to_tol_s"):
         d[name] = col(name).where(d["solved"])
     g = d.groupby(keys, sort=False)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bench.rates import convergence_order, linear_rate
+from bench.status import Status
 
 # runs.parquet column order, as documented in docs/schema.md
 RUN_COLUMNS = [
@@ -76,7 +77,7 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     """Add the gap-based columns to both tables, using each run's ``f_star`` column."""
     keys = ["problem", "config", "start"]
     f_star = runs.set_index(keys)["f_star"]
-    diverged = runs.set_index(keys)["status"] == "diverged"
+    diverged = runs.set_index(keys)["status"] == Status.DIVERGED.label
     traces = traces.copy()
     idx = pd.MultiIndex.from_frame(traces[keys])
     traces["gap"] = traces["f"].to_numpy() - f_star.reindex(idx).to_numpy()
