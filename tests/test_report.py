@@ -1,6 +1,7 @@
 """bench.report on synthetic results tables (docs/schema.md): profiles against hand
-computations, files and links, failure labels, the all-diverged case, and the HTML page
-in headless Chromium."""
+computations, files and links, failure labels, the all-diverged case, figure formats,
+drawing in worker processes, stale-file cleanup, and the HTML page in headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 import math
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +29,7 @@ from bench.report import (
 
 TOL = 1e-10
 NUM_STEPS = 60
+VECTOR = ("png", "svg")  # the shared report also writes SVG: its text is searchable
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
@@ -218,7 +222,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for mod in (bench, bench.driver):
             mp.setattr(mod, "solve", _no_optimizer_runs)
             mp.setattr(mod, "solve_batch", _no_optimizer_runs)
-        return build_report(run_dir)
+        return build_report(run_dir, formats=VECTOR)
 
 
 # --- profiles by hand -----------------------------------------------------------------
@@ -428,7 +432,7 @@ def test_all_diverged_says_so(tmp_path: Path) -> None:
                 rows.append(r)
                 traces.append(t)
     assert all(r["status"] == "diverged" for r in rows)
-    out = build_report(_write(tmp_path / "run", rows, traces))
+    out = build_report(_write(tmp_path / "run", rows, traces), formats=VECTOR)
     md = (out / "report.md").read_text()
     assert "Every run diverged (8/8)" in md
     assert "Every run on rosenbrock[n=2] diverged" in md
@@ -454,7 +458,7 @@ def test_huge_and_negative_gaps_do_not_crash(tmp_path: Path) -> None:
 def test_rebuild_replaces_files(built: Path) -> None:
     first = (built / "report.md").read_text()
     listing = sorted(p.name for p in built.iterdir())
-    assert build_report(built.parent) == built
+    assert build_report(built.parent, formats=VECTOR) == built
     assert (built / "report.md").read_text() == first
     assert sorted(p.name for p in built.iterdir()) == listing  # no temporary files
 
@@ -483,6 +487,138 @@ def test_missing_runs_table_is_a_clear_error(tmp_path: Path) -> None:
 def test_module_exports() -> None:
     for name in report.__all__:
         assert hasattr(report, name)
+
+
+# --- formats, workers, cleanup --------------------------------------------------------
+
+
+def _figure_files(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if re.match(r"\d\d_", p.name))
+
+
+def test_formats_are_validated(tmp_path: Path) -> None:
+    run_dir = _synthetic(tmp_path / "run", probs=(QUAD,))
+    with pytest.raises(ValueError, match=r"'jpg'.*accepted are 'png', 'svg', 'pdf'"):
+        build_report(run_dir, formats=("png", "jpg"))
+    assert not (run_dir / "report").exists()  # refused before writing anything
+
+
+def test_png_only_by_default_and_vector_files_on_request(tmp_path: Path) -> None:
+    run_dir = _synthetic(tmp_path / "run", probs=(ROSEN,))
+    out = build_report(run_dir)
+    files = _figure_files(out)
+    assert files and all(f.endswith(".png") for f in files)
+    md, page = (out / "report.md").read_text(), (out / "index.html").read_text()
+    assert ".svg" not in md + page and ".pdf" not in md + page
+
+    out = build_report(run_dir, formats=("pdf", "png", "pdf"))
+    stems = {f.rsplit(".", 1)[0] for f in files}
+    assert _figure_files(out) == sorted(
+        f"{s}.{x}" for s in stems for x in ("pdf", "png")
+    )
+    assert next(out.glob("*.pdf")).read_bytes()[:5] == b"%PDF-"
+    md_refs, html_refs = _referenced(out)
+    for stem in stems:  # the pages show the PNG and link the PDF
+        assert f"{stem}.png" in md_refs and f"{stem}.pdf" in md_refs
+        assert f"{stem}.png" in html_refs and f"{stem}.pdf" in html_refs
+    assert all((out / ref).is_file() for ref in md_refs + html_refs)
+
+    out = build_report(run_dir, formats=("svg",))  # PNG always; the PDFs are stale now
+    assert _figure_files(out) == sorted(
+        f"{s}.{x}" for s in stems for x in ("png", "svg")
+    )
+
+
+def test_workers_draw_the_same_files(tmp_path: Path) -> None:
+    serial = build_report(_synthetic(tmp_path / "a"), workers=0)
+    parallel = build_report(_synthetic(tmp_path / "b"), workers=2)
+    files = _figure_files(serial)
+    assert len(files) == 7 and _figure_files(parallel) == files
+    for name in files:  # rendering is deterministic: the same bytes either way
+        assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
+    assert (serial / "report.md").read_text() == (parallel / "report.md").read_text()
+
+
+def test_workers_take_part(tmp_path: Path) -> None:
+    from bench.report.draw import Drawer
+    from bench.report.tasks import FigureTask
+
+    data = {
+        "kind": "perf",
+        "title": "t",
+        "xlabel": "x",
+        "steps": [("a", 0, np.array([1.0, 2.0, 4.0]), np.array([0.5, 1.0, 1.0]))],
+        "xlim": (1.0, 4.0),
+        "solved_any": True,
+    }
+    tasks = [FigureTask("profile", f"{i:02d}_p", data) for i in range(8)]
+    with Drawer(tmp_path, ("png",), workers=2) as drawer:
+        drawer.wait_for_workers()  # up: they take tasks from the front, we from the end
+        for t in tasks:
+            drawer.add(t)
+        drawer.draw_all()
+        assert drawer.drawn_here < len(tasks)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{t.stem}.png" for t in tasks
+    ]
+
+
+def test_symlinked_report_folder_is_refused(tmp_path: Path) -> None:
+    run_dir = _synthetic(tmp_path / "run", probs=(QUAD,))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "03_convergence_old.png").write_bytes(b"not ours")
+    (run_dir / "report").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ValueError, match="symlink"):
+        build_report(run_dir)
+    assert (outside / "03_convergence_old.png").read_bytes() == b"not ours"
+    assert sorted(p.name for p in outside.iterdir()) == ["03_convergence_old.png"]
+
+
+def test_stale_cleanup_leaves_symlinks_alone(tmp_path: Path) -> None:
+    run_dir = _synthetic(tmp_path / "run", probs=(QUAD,))
+    target = tmp_path / "keep.png"
+    target.write_bytes(b"keep")
+    (run_dir / "report").mkdir()
+    (run_dir / "report" / "42_lr_linked.png").symlink_to(target)
+    (run_dir / "report" / "43_lr_stale.svg").write_bytes(b"old")
+    out = build_report(run_dir)
+    assert (out / "42_lr_linked.png").is_symlink() and target.read_bytes() == b"keep"
+    assert not (out / "43_lr_stale.svg").exists()
+
+
+def test_long_traces_are_thinned() -> None:
+    from bench.report.analysis import MAX_GRID, thin_path
+    from bench.report.tasks import convergence_data
+
+    xy = np.arange(60_000.0).reshape(30_000, 2)
+    thin = thin_path(xy)
+    assert (
+        len(thin) == MAX_GRID
+        and (thin[0] == xy[0]).all()
+        and (thin[-1] == xy[-1]).all()
+    )
+    k = np.arange(30_001)
+    tp = pd.DataFrame(
+        {"config": "gd", "start": 0, "step": k, "gap": 0.999**k, "grad_norm": 1.0,
+         "njev": k + 1, "time_s": 1e-6 * k, "x0": np.nan, "x1": np.nan}
+    )  # fmt: skip
+    rp = pd.DataFrame(
+        {"config": ["gd"], "start": [0], "status": ["max_steps"], "f_star": [0.0],
+         "f_star_known": [True]}
+    )  # fmt: skip
+    data = convergence_data("p", tp, rp, {"gd": 0})
+    for band in data["curves"][0]:  # (x, q25, median, q75) on each panel
+        assert 2 <= len(band[0]) <= MAX_GRID
+        assert {len(a) for a in band} == {len(band[0])}
+
+
+def test_analysis_does_not_import_matplotlib() -> None:
+    code = (
+        "import sys, bench.report, bench.report.analysis, bench.report.tasks; "
+        "sys.exit('matplotlib' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
 # --- the page in a browser ------------------------------------------------------------

@@ -1,0 +1,38 @@
+"""Plots, report.md and index.html for one results folder, from its stored tables alone.
+
+``build_report(run_dir)`` writes ``run_dir/report/`` (see ``bench.report.build``).
+The package, one job per module:
+
+- ``analysis``: performance and data profiles, medians over starts, summary tables
+  (pandas and numpy only);
+- ``data``: reading the run's tables; ``tasks``: each figure's data;
+  ``landscape``: f on a grid for 2-D contour plots (the only use of JAX);
+- ``figures``: the matplotlib drawing, imported only when figures are drawn;
+  ``draw``: drawing them here or in worker processes, and writing the files;
+- ``document``: the page model and its markdown and HTML rendering;
+  ``build``: ``build_report``, putting it together.
+"""
+
+from bench.report.analysis import (
+    Profile,
+    common_configs,
+    data_profile,
+    instance_table,
+    lr_families,
+    median_band,
+    performance_profile,
+)
+from bench.report.build import build_report
+from bench.report.document import markdown_table
+
+__all__ = [
+    "Profile",
+    "build_report",
+    "common_configs",
+    "data_profile",
+    "instance_table",
+    "lr_families",
+    "markdown_table",
+    "median_band",
+    "performance_profile",
+]

@@ -1,0 +1,143 @@
+"""A results folder's stored tables, read for the report: ``runs.parquet``,
+``traces.parquet`` and ``manifest.json`` (docs/schema.md), with missing columns filled
+in, so that tables of an older schema or a partial run still make a report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_RUN_DEFAULTS: dict[str, Any] = {
+    "problem": "?",
+    "problem_name": "",
+    "problem_params": "{}",
+    "dim": 0,
+    "optimizer": "?",
+    "config": "?",
+    "optimizer_params": "{}",
+    "lr": np.nan,
+    "source": "optbench",
+    "start": 0,
+    "status": "max_steps",
+    "solved": False,
+    "f_star": np.nan,
+    "f_star_known": True,
+    "final_f": np.nan,
+    "final_gap": np.nan,
+    "final_grad_norm": np.nan,
+    "n_steps": np.nan,
+    "nfev": np.nan,
+    "njev": np.nan,
+    "nhev": np.nan,
+    "steps_to_tol": np.nan,
+    "nfev_to_tol": np.nan,
+    "njev_to_tol": np.nan,
+    "rate": np.nan,
+    "order": np.nan,
+    "rate_theory": np.nan,
+    "compile_s": np.nan,
+    "run_s": np.nan,
+    "time_to_tol_s": np.nan,
+}
+# the trace columns the report reads (the others are not loaded)
+TRACE_COLUMNS = [
+    "problem",
+    "config",
+    "start",
+    "step",
+    "gap",
+    "grad_norm",
+    "njev",
+    "time_s",
+    "x0",
+    "x1",
+]
+
+
+def load(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(runs, traces, manifest) of ``run_dir``; FileNotFoundError without runs.parquet.
+
+    An unreadable manifest becomes {"_error": why}, which the report shows as a note.
+    """
+    runs_path = run_dir / "runs.parquet"
+    if not runs_path.exists():
+        raise FileNotFoundError(f"{runs_path} not found: nothing to report")
+    runs = pd.read_parquet(runs_path)
+    tpath = run_dir / "traces.parquet"
+    traces = _read_traces(tpath) if tpath.exists() else pd.DataFrame()
+    mpath = run_dir / "manifest.json"
+    manifest: dict[str, Any] = {}
+    if mpath.exists():
+        try:
+            manifest = json.loads(mpath.read_text())
+        except json.JSONDecodeError:
+            manifest = {"_error": f"{mpath.name} is not valid JSON"}
+    return _normalise_runs(runs), _normalise_traces(traces), manifest
+
+
+def _read_traces(path: Path) -> pd.DataFrame:
+    """Only the columns the report uses: less to read, copy and sort."""
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(path).names)
+    return pd.read_parquet(path, columns=[c for c in TRACE_COLUMNS if c in names])
+
+
+def _normalise_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    runs = runs.copy()
+    for col, default in _RUN_DEFAULTS.items():
+        if col not in runs:
+            runs[col] = default
+    for col in ("problem", "config", "optimizer", "status", "source"):
+        runs[col] = runs[col].astype(str)
+    runs["solved"] = runs["solved"].fillna(False).astype(bool)
+    runs["lr"] = pd.to_numeric(runs["lr"], errors="coerce")
+    return runs.reset_index(drop=True)
+
+
+def _normalise_traces(traces: pd.DataFrame) -> pd.DataFrame:
+    for col in TRACE_COLUMNS:
+        if col not in traces:
+            traces[col] = np.nan if col not in ("problem", "config") else ""
+    if len(traces):
+        traces["problem"] = traces["problem"].astype(str)
+        traces["config"] = traces["config"].astype(str)
+        traces = traces.sort_values(
+            ["problem", "config", "start", "step"], kind="stable"
+        )
+    return traces.reset_index(drop=True)
+
+
+def settings(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """The report's header: (label, text) of the run's settings, versions, platform."""
+
+    def j(v: Any) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {v2}" for k, v2 in v.items())
+        if isinstance(v, list):
+            return " ".join(str(x) for x in v)
+        return "" if v is None else str(v)
+
+    items = [
+        ("suite", manifest.get("suite")),
+        ("status", manifest.get("status")),
+        ("started", manifest.get("started")),
+        ("finished", manifest.get("finished")),
+        ("command", manifest.get("command")),
+        ("git commit", manifest.get("git_commit")),
+        (
+            "settings",
+            ", ".join(
+                f"{k}={manifest[k]}"
+                for k in ("starts", "seed", "num_steps", "gtol", "tol", "precision")
+                if k in manifest
+            ),
+        ),
+        ("versions", manifest.get("versions")),
+        ("platform", manifest.get("platform")),
+    ]
+    return [(k, j(v)) for k, v in items if v not in (None, "", [], {})]

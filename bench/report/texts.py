@@ -1,0 +1,56 @@
+"""The report's fixed prose: profile definitions and the note on peer libraries."""
+
+PERF_DEFINITION = (
+    "Performance profile (Dolan & More 2002). A problem instance p is one problem "
+    "and one start. t(p,s) is the cost for config s to reach gap <= tol*max(1,|f*|) "
+    "on p ({what}); t = inf when s never reaches it or diverges. The ratio is "
+    "r(p,s) = t(p,s) / min over configs of t(p,s), and rho_s(tau) = (number of "
+    "instances with r(p,s) <= tau) / (number of instances). rho_s(1) is the fraction "
+    "of instances on which s was the cheapest (ties count for every tied config); "
+    "rho_s at large tau is the fraction s solves at all."
+)
+DATA_DEFINITION = (
+    "Data profile (More & Wild 2009). d_s(alpha) = (number of instances p with "
+    "t(p,s) / (n_p + 1) <= alpha) / (number of instances), where t(p,s) is the number "
+    "of gradient evaluations (njev) config s needs to reach gap <= tol*max(1,|f*|) "
+    "on p (inf if never or diverged) and n_p is the dimension of p: alpha is a budget "
+    "in units of n_p + 1 gradient evaluations (More & Wild count function "
+    "evaluations, i.e. simplex gradients; here they are gradient evaluations)."
+)
+PEER_NOTE = (
+    "Some runs come from peer libraries. scipy runs in Python: its times include "
+    "interpreter overhead for every iteration. optax and optimistix runs are compiled "
+    "JAX with XLA's default options, one start at a time; optbench's own runs are "
+    "batched over starts; optimistix's times include one call's dispatch cost (a "
+    "few microseconds), which is subtracted from the others'. Counting conventions "
+    "differ where the libraries do: "
+    "scipy's L-BFGS-B stops on the infinity norm of the projected gradient; "
+    "optimistix's BFGS counts one f per line-search trial and one gradient per "
+    "accepted step. Compare oracle counts across sources with that in mind."
+)
+CONVERGENCE_CAPTION = (
+    "{problem}: gap f - f* (log scale) versus step, gradient evaluations and seconds, "
+    "and gradient norm versus step. One line per config: the median over starts with "
+    "a 25-75% band; diverged runs are left out and counted as 'k/n failed' in the "
+    "legend."
+)
+CONTOUR_CAPTION = (
+    "{problem}: contours of f - min f at log-spaced levels, each config's iterates "
+    "from start 0 (dashed: the run diverged), the start (square) and x* (star) where "
+    "known."
+)
+LR_CAPTION = (
+    "{problem}: median final gap and median steps to tolerance versus learning rate, "
+    "one line per optimizer (other hyperparameters fixed). An x at the top marks an lr "
+    "at which some start diverged; a triangle marks an lr at which no start reached "
+    "the tolerance."
+)
+RATES_TEXT = (
+    "rate: exp(slope) of a fit of log gap over the tail, per step (median over "
+    "non-diverged starts); order: slope of log e_{k+1} against log e_k; "
+    "rate_theory: the theoretical per-step contraction where known."
+)
+SUMMARY_CAPTION = (
+    "Solved: final gap <= tol*max(1,|f*|) and not diverged. Medians of steps / njev / "
+    "time to tolerance are over solved runs; compile_s over cells."
+)
