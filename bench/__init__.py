@@ -2,12 +2,25 @@
 
 Importing ``bench`` turns on float64 in JAX (the suite's numbers are float64 unless the
 CLI is asked for ``--precision float32``); do it before creating arrays of your own.
+JAX itself is imported only when something needs it, so that ``python -m bench
+--help`` and ``python -m bench report`` do not pay for it.
 """
 
-import jax
+import importlib
+import os
+import sys
 
-jax.config.update("jax_enable_x64", True)
-
-from bench.driver import Trace, solve, solve_batch  # noqa: E402
+if "jax" in sys.modules:
+    sys.modules["jax"].config.update("jax_enable_x64", True)
+else:  # read by jax when it is first imported
+    os.environ["JAX_ENABLE_X64"] = "1"
 
 __all__ = ["Trace", "solve", "solve_batch"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return getattr(importlib.import_module("bench.driver"), name)
+    if name in ("status", "driver", "runner", "timing", "xla", "cache", "results"):
+        return importlib.import_module(f"bench.{name}")
+    raise AttributeError(f"module 'bench' has no attribute {name!r}")

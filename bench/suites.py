@@ -43,9 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bench.driver import check_tolerance
 from bench.spec import SpecError, canonical, expand, parse_spec
-from optimizers.base import check_count
 
 
 class CellSpec(NamedTuple):
@@ -487,6 +485,9 @@ def _check_specs(suite: Suite, where: str) -> None:
 def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
     """Validate one run setting; ValueError saying what is accepted. ``where`` prefixes
     the message (a config file); ``name`` is how the setting was spelt (``--tol``)."""
+    from bench.driver import check_tolerance  # here: jax only when a run is checked
+    from optimizers.base import check_count
+
     prefix = f"{where}: " if where else ""
     name = name or key
     try:
