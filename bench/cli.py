@@ -430,7 +430,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     prepared = runner.prepare(cells)  # the error names its cell
     out_dir = _out_dir(args.out, suite.name)
-    n_cells, n_probs, n_configs = len(prepared), *suites.summarize(suite)[1:]
+    n_cells = len(prepared)
+    n_probs = len({c.problem.label for c in prepared})
+    n_configs = len({c.config for c in prepared})
     if not args.no_cache:
         from bench import cache
 
