@@ -122,6 +122,14 @@ def _concat(traces: list[driver.Trace]) -> driver.Trace:
     return jax.tree.map(lambda *v: np.concatenate(v), *traces)
 
 
+def _per_lane(problem, lanes: int):
+    """One instance's data as the driver takes it for ``lanes`` lanes."""
+    if not driver.batch_data(problem, lanes):
+        return problem.data
+    return jax.tree.map(lambda v: np.broadcast_to(v, (lanes,) + np.shape(v)),
+                        problem.data)  # fmt: skip
+
+
 def bench_lr_grid(cfg: argparse.Namespace, log: Log) -> dict:
     """8 learning rates x 8 starts as one program, against one call per lr."""
     values = ",".join(repr(v) for v in LR_GRID)
@@ -203,9 +211,9 @@ def bench_kappa(cfg: argparse.Namespace, log: Log) -> dict:
     )
     batch = fresh_program(p, opt, n, lanes, data_batched=True)
     bargs = driver.args(p, np.concatenate(starts), opt.hp(), data, cfg.gtol)
-    one = fresh_program(p, opt, n, k)
+    one = fresh_program(p, opt, n, k, data_batched=driver.batch_data(p, k))
     oargs = [
-        driver.args(c.problem, s, opt.hp(), c.problem.data, cfg.gtol)
+        driver.args(c.problem, s, opt.hp(), _per_lane(c.problem, k), cfg.gtol)
         for c, s in zip(cells, starts, strict=True)
     ]
     tb = driver.settle(batch["exe"](bargs))
@@ -259,9 +267,9 @@ def bench_compile(cfg: argparse.Namespace, log: Log) -> dict:
         p = problems.get(name, **kw)
         for oname in opts:
             opt = optimizers.get(oname)
-            batch = fresh_program(
-                p, opt, cfg.compile_steps, cfg.compile_starts, record_path=p.dim == 2
-            )
+            lanes = cfg.compile_starts  # as the runner builds it (data per lane)
+            batch = fresh_program(p, opt, cfg.compile_steps, lanes, p.dim == 2,
+                                  driver.batch_data(p, lanes))  # fmt: skip
             one = fresh_program(p, opt, cfg.compile_steps, 1)
             rows.append(
                 {
