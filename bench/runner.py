@@ -5,211 +5,36 @@ problem family with data of one shape and the same optimizer functions; the lane
 cells x starts, with each cell's hyperparameters and instance data as arguments. The
 family's program runs once for the traces; each start is then timed alone through
 the family's one-lane program (docs/schema.md says what each time means). While a
-family runs, the next family's programs compile on a worker thread; timings are taken
-with that thread idle.
+family runs, the next families' programs compile on worker threads; timings are taken
+with those threads idle. What to run is built in bench/cells.py, families are formed
+and compiled in bench/families.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-import zlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-import optimizers
-import problems
 from bench import driver, rates, results, status, timing
-from bench.driver import check_tolerance
-from bench.suites import CellSpec
-from optimizers.base import check_count
-from problems.base import Problem, make_label
+from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
+from bench.families import Compiler, Family, families
+
+__all__ = [
+    "Cell", "CellSpec", "Settings", "families", "prepare", "run", "starting_points",
+]  # fmt: skip
 
 # while a run goes on, its tables are rewritten at most this often (seconds); a run
 # that ends, fails or is interrupted writes them at once
 SAVE_EVERY_S = 5.0
 
 
-@dataclass(frozen=True)
-class Settings:
-    starts: int = 4
-    num_steps: int = 500
-    gtol: float = 1e-10
-    tol: float = 1e-8
-    seed: int = 0
-    precision: str = "float64"
-    max_njev: int | None = None  # gradient-evaluation budget per run
-
-    def __post_init__(self) -> None:
-        check_count("starts", self.starts)
-        check_count("num_steps", self.num_steps)
-        check_tolerance("gtol", self.gtol)
-        check_tolerance("tol", self.tol)
-        if self.max_njev is not None:
-            check_count("max_njev", self.max_njev)
-        if self.precision not in ("float64", "float32"):
-            raise ValueError(
-                f"precision must be float64 or float32, got {self.precision!r}"
-            )
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A built cell: the problem and either our optimizer or a peer's name."""
-
-    problem: Problem
-    optimizer: str  # registry or peer name
-    params: dict[str, Any]  # full hyperparameters (defaults filled in)
-    opt: optimizers.Optimizer | None  # None for a peer
-
-    @property
-    def config(self) -> str:
-        return make_label(self.optimizer, self.params)
-
-    @property
-    def source(self) -> str:
-        """``optbench``, or the peer library (``optax`` runs in our driver)."""
-        return self.optimizer.split(":")[0] if ":" in self.optimizer else "optbench"
-
-
-def prepare(specs: list[CellSpec]) -> list[Cell]:
-    """Build every problem and optimizer; ValueError naming the cell on a bad name or
-    value. Two spellings of one cell (rosenbrock, rosenbrock[n=2]) run once. No I/O."""
-    if not specs:
-        raise ValueError(
-            "nothing to run: the selection has no (problem, optimizer) cell"
-        )
-    cells: dict[tuple[str, str], Cell] = {}
-    for spec in specs:
-        try:
-            cell = _build(spec)
-        except (ValueError, TypeError, OverflowError) as exc:  # n="abc": bad too
-            raise ValueError(
-                f"{' '.join(str(exc).split())} (in cell {_spec_label(spec)})"
-            ) from None
-        cells.setdefault((cell.problem.label, cell.config), cell)
-    return list(cells.values())
-
-
-def _spec_label(spec: CellSpec) -> str:
-    from bench.spec import format_spec
-
-    return (
-        f"{format_spec(spec.problem, spec.problem_params)} x "
-        f"{format_spec(spec.optimizer, spec.optimizer_params)}"
-    )
-
-
-def _build(spec: CellSpec) -> Cell:
-    problem = problems.get(spec.problem, **spec.problem_params)
-    if spec.optimizer.startswith("optax:"):  # optax's update rule in our driver
-        from bench.peers import optax
-
-        opt = optax.optimizer(spec.optimizer.split(":", 1)[1], spec.optimizer_params)
-        return Cell(problem, spec.optimizer, dict(opt.params), opt)
-    if ":" in spec.optimizer:
-        from bench import peers
-
-        peers.check_peer(spec.optimizer, spec.optimizer_params)
-        params = {**peers.peer_defaults(spec.optimizer), **spec.optimizer_params}
-        return Cell(problem, spec.optimizer, params, None)
-    opt = optimizers.get(spec.optimizer, **spec.optimizer_params)
-    return Cell(problem, spec.optimizer, dict(opt.params), opt)
-
-
-def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:
-    """Row 0 is the problem's standard x0; the others perturb it by
-    0.1 max(1, |x0_i|) N(0, 1) per coordinate. The draw depends on the seed and the
-    problem label only, so every optimizer on a problem gets the same starts."""
-    x0 = np.asarray(problem.x0, dtype=float)
-    rng = np.random.default_rng([seed, zlib.crc32(problem.label.encode())])
-    noise = rng.standard_normal((k - 1, x0.size)) * 0.1 * np.maximum(1.0, np.abs(x0))
-    return np.vstack([x0, x0 + noise])
-
-
-# ------------------------------------------------------------------------- families
-
-
-def families(cells: list[Cell]) -> list[list[Cell]]:
-    """Our cells grouped by the program that can run them together, in order of first
-    appearance; each peer cell is a family of its own, after ours."""
-    groups: dict[tuple, list[Cell]] = {}
-    peers = []
-    for c in cells:
-        if c.opt is None:
-            peers.append([c])
-            continue
-        key = driver.program_key(c.problem, c.opt, 0, 0, _record_path(c), False)
-        groups.setdefault(key, []).append(c)
-    return list(groups.values()) + peers
-
-
-def _record_path(cell: Cell) -> bool:
-    return cell.problem.dim == 2  # the contour plots' paths
-
-
-class _Family:
-    """The lanes of one family (cells x starts) and its programs' arguments."""
-
-    def __init__(self, cells: list[Cell], s: Settings) -> None:
-        self.cells, self.s = cells, s
-        self.first = cells[0]
-        self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
-        self.record_path = _record_path(self.first)
-
-    @property
-    def lanes(self) -> int:
-        return len(self.cells) * self.s.starts
-
-    @property
-    def batched_data(self) -> bool:
-        return driver.batch_data(self.first.problem, self.lanes)
-
-    def compile(self) -> tuple[float, bool, dict[str, Any]]:
-        """Compile (or fetch) the batched and the one-lane program: the seconds that
-        took, whether they came from the persistent cache, and jax's counts."""
-        from bench import cache
-
-        opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
-        with cache.CompileStats(this_thread=True) as stats:
-            _, a = driver.program(p, opt, n, self.lanes, self.record_path,
-                                  self.batched_data)  # fmt: skip
-            _, b = driver.program(p, opt, n, 1)
-        cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
-        return a + b, cached, stats.as_dict()
-
-    def batch_args(self) -> driver.Args:
-        opt, s = self.first.opt, self.s
-        x0s = np.concatenate(self.starts)
-        hp = {k: np.repeat([c.opt.params[k] for c in self.cells], s.starts)
-              for k in opt.hyper}  # fmt: skip
-        data = self.first.problem.data
-        if self.batched_data:
-            data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
-        return driver.args(self.first.problem, x0s, hp, data, s.gtol,
-                           max_njev=s.max_njev)  # fmt: skip
-
-    def lane_args(self, i: int, j: int, f_target: float | None) -> driver.Args:
-        c, s = self.cells[i], self.s
-        target = None if f_target is None else np.array([f_target])
-        return driver.args(c.problem, self.starts[i][j][None], c.opt.hp(),
-                           c.problem.data, s.gtol, target, s.max_njev)  # fmt: skip
-
-
-def _stack(datas: list[Any]) -> Any:
-    import jax
-
-    return jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *datas)
-
-
-def _run_family(fam: _Family, compiled: tuple[float, bool],
+def _run_family(fam: Family, compiled: tuple[float, bool],
                 before_timing: Callable[[], None]):  # fmt: skip
     """The family's tables: one batched run for the traces, then each start timed
     alone through the one-lane program (after ``before_timing``)."""
@@ -417,9 +242,9 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
         return runs
 
     fams = families(cells)
-    ours = [_Family(f, settings) for f in fams if f[0].opt is not None]
+    ours = [Family(f, settings) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
-    compiler = _Compiler(ours)
+    compiler = Compiler(ours)
     with _progress(progress, len(cells)) as advance:
         try:
             done = 0
@@ -458,42 +283,6 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
         finally:
             compiler.close()
     return save("complete")
-
-
-class _Compiler:
-    """Families' programs compiled ahead on worker threads, one per core (XLA
-    releases the GIL while it compiles): while a family runs, up to that many later
-    families compile; ``wait_idle`` lets the family's timings run with every worker
-    idle, so that no compile shares the machine with a measurement."""
-
-    def __init__(self, families: list[_Family]) -> None:
-        self.families = families
-        self.workers = max(1, min(4, os.cpu_count() or 1))
-        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="compile")
-        self.futures: list[Future] = []
-
-    def ahead(self) -> None:
-        """Keep one compile in flight per worker, taking families in order."""
-        idle = self.workers - sum(not f.done() for f in self.futures)
-        for _ in range(idle):
-            self._submit_next()
-
-    def result(self, n: int) -> tuple[float, bool, dict[str, Any]]:
-        while len(self.futures) <= n:
-            self._submit_next()
-        return self.futures[n].result()
-
-    def _submit_next(self) -> None:
-        if len(self.futures) < len(self.families):
-            nxt = self.families[len(self.futures)]
-            self.futures.append(self.pool.submit(nxt.compile))
-
-    def wait_idle(self) -> None:
-        for f in self.futures:
-            f.exception()  # waits; errors surface in result()
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _record(meta, cells, tables, error, all_runs, all_traces) -> None:

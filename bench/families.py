@@ -1,0 +1,122 @@
+"""Families: the cells one compiled program can run together (same problem family
+and data shapes, same optimizer functions), their lanes (cells x starts) and program
+arguments, and the worker threads that compile families ahead of the run."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from bench import driver
+from bench.cells import Cell, Settings, starting_points
+
+
+def families(cells: list[Cell]) -> list[list[Cell]]:
+    """Our cells grouped by the program that can run them together, in order of first
+    appearance; each peer cell is a family of its own, after ours."""
+    groups: dict[tuple, list[Cell]] = {}
+    peers = []
+    for c in cells:
+        if c.opt is None:
+            peers.append([c])
+            continue
+        key = driver.program_key(c.problem, c.opt, 0, 0, _record_path(c), False)
+        groups.setdefault(key, []).append(c)
+    return list(groups.values()) + peers
+
+
+def _record_path(cell: Cell) -> bool:
+    return cell.problem.dim == 2  # the contour plots' paths
+
+
+class Family:
+    """The lanes of one family (cells x starts) and its programs' arguments."""
+
+    def __init__(self, cells: list[Cell], s: Settings) -> None:
+        self.cells, self.s = cells, s
+        self.first = cells[0]
+        self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
+        self.record_path = _record_path(self.first)
+
+    @property
+    def lanes(self) -> int:
+        return len(self.cells) * self.s.starts
+
+    @property
+    def batched_data(self) -> bool:
+        return driver.batch_data(self.first.problem, self.lanes)
+
+    def compile(self) -> tuple[float, bool, dict[str, Any]]:
+        """Compile (or fetch) the batched and the one-lane program: the seconds that
+        took, whether they came from the persistent cache, and jax's counts."""
+        from bench import cache
+
+        opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
+        with cache.CompileStats(this_thread=True) as stats:
+            _, a = driver.program(p, opt, n, self.lanes, self.record_path,
+                                  self.batched_data)  # fmt: skip
+            _, b = driver.program(p, opt, n, 1)
+        cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
+        return a + b, cached, stats.as_dict()
+
+    def batch_args(self) -> driver.Args:
+        opt, s = self.first.opt, self.s
+        x0s = np.concatenate(self.starts)
+        hp = {k: np.repeat([c.opt.params[k] for c in self.cells], s.starts)
+              for k in opt.hyper}  # fmt: skip
+        data = self.first.problem.data
+        if self.batched_data:
+            data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
+        return driver.args(self.first.problem, x0s, hp, data, s.gtol,
+                           max_njev=s.max_njev)  # fmt: skip
+
+    def lane_args(self, i: int, j: int, f_target: float | None) -> driver.Args:
+        c, s = self.cells[i], self.s
+        target = None if f_target is None else np.array([f_target])
+        return driver.args(c.problem, self.starts[i][j][None], c.opt.hp(),
+                           c.problem.data, s.gtol, target, s.max_njev)  # fmt: skip
+
+
+def _stack(datas: list[Any]) -> Any:
+    import jax
+
+    return jax.tree.map(lambda *v: np.stack([np.asarray(a) for a in v]), *datas)
+
+
+class Compiler:
+    """Families' programs compiled ahead on worker threads, one per core (XLA
+    releases the GIL while it compiles): while a family runs, up to that many later
+    families compile; ``wait_idle`` lets the family's timings run with every worker
+    idle, so that no compile shares the machine with a measurement."""
+
+    def __init__(self, families: list[Family]) -> None:
+        self.families = families
+        self.workers = max(1, min(4, os.cpu_count() or 1))
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="compile")
+        self.futures: list[Future] = []
+
+    def ahead(self) -> None:
+        """Keep one compile in flight per worker, taking families in order."""
+        idle = self.workers - sum(not f.done() for f in self.futures)
+        for _ in range(idle):
+            self._submit_next()
+
+    def result(self, n: int) -> tuple[float, bool, dict[str, Any]]:
+        while len(self.futures) <= n:
+            self._submit_next()
+        return self.futures[n].result()
+
+    def _submit_next(self) -> None:
+        if len(self.futures) < len(self.families):
+            nxt = self.families[len(self.futures)]
+            self.futures.append(self.pool.submit(nxt.compile))
+
+    def wait_idle(self) -> None:
+        for f in self.futures:
+            f.exception()  # waits; errors surface in result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
