@@ -116,7 +116,8 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
         jnp.isfinite(new.f) & jnp.isfinite(new.g).all() & jnp.isfinite(new.x).all()
     )
     running = lane.status == Status.RUNNING
-    ended = running & info.accepted  # an iteration ended on this tick
+    # an iteration ended on this tick (a step to a non-finite point ends one too)
+    ended = running & (info.accepted | ~finite)
     keep = running & finite
     state = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, lane.state)
     cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(jnp.int32)
@@ -132,7 +133,7 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
         Status.RUNNING,
     ).astype(jnp.int32)  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
-    return _Lane(state, counts, k, status, idle), alpha, ended | (running & ~finite)
+    return _Lane(state, counts, k, status, idle), alpha, ended
 
 
 def _packing(lane: _Lane):
