@@ -19,10 +19,10 @@ DATA_DEFINITION = (
 )
 PEER_NOTE = (
     "Some runs come from peer libraries. scipy runs in Python: its times include "
-    "interpreter overhead for every iteration. optax and optimistix runs are compiled "
-    "JAX with XLA's default options, one start at a time; optbench's own runs are "
-    "batched over starts; optimistix's times include one call's dispatch cost (a "
-    "few microseconds), which is subtracted from the others'. Counting conventions "
+    "interpreter overhead for every iteration. optimistix runs are compiled JAX with "
+    "XLA's default options, timed through jax.jit(optimistix.minimise); optax's "
+    "optimizers run inside optbench's own driver. Every time is the wall time of one "
+    "start run alone, dispatch included, for every source. Counting conventions "
     "differ where the libraries do: "
     "scipy's L-BFGS-B stops on the infinity norm of the projected gradient; "
     "optimistix's BFGS counts one f per line-search trial and one gradient per "
