@@ -6,7 +6,7 @@ import pytest
 
 import optimizers
 import problems
-from bench import spec, suites
+from bench import config, spec, suites
 from bench.spec import SpecError, expand, format_spec, parse_spec, parse_value
 
 
@@ -262,7 +262,7 @@ def test_unknown_suite():
 
 
 def test_config_with_selection_is_its_own_suite():
-    cfg = suites.parse_config(
+    cfg = config.parse_config(
         {
             "suite": "mine",
             "problems": ["rosenbrock[n=[2,10]]"],
@@ -279,7 +279,7 @@ def test_config_with_selection_is_its_own_suite():
 
 
 def test_config_groups_and_name_from_file():
-    cfg = suites.parse_config(
+    cfg = config.parse_config(
         {
             "problems": ["beale"],
             "optimizers": ["bfgs"],
@@ -296,7 +296,7 @@ def test_config_groups_and_name_from_file():
 
 
 def test_config_can_start_from_a_builtin_suite():
-    cfg = suites.parse_config({"suite": "smoke", "optimizers": ["newton"]}, "c.toml")
+    cfg = config.parse_config({"suite": "smoke", "optimizers": ["newton"]}, "c.toml")
     assert cfg.suite.name == "smoke" and cfg.suite.starts == 2
     assert {c.optimizer for c in cfg.suite.cells()} == {"newton"}
 
@@ -323,7 +323,7 @@ def test_config_can_start_from_a_builtin_suite():
 )
 def test_bad_configs(data, says):
     with pytest.raises(ValueError) as info:
-        suites.parse_config(data, "c.toml")
+        config.parse_config(data, "c.toml")
     assert says in str(info.value)
     assert str(info.value).startswith("config c.toml")
 
@@ -334,7 +334,7 @@ def test_load_config_reads_toml(tmp_path):
         'problems = ["rosenbrock"]\noptimizers = ["bfgs"]\nsteps = 50\n'
         '[[groups]]\nproblems = ["beale"]\noptimizers = ["newton"]\n'
     )
-    cfg = suites.load_config(path)
+    cfg = config.load_config(path)
     assert cfg.suite.name == "mine" and cfg.settings == {"steps": 50}
     assert len(cfg.suite.cells()) == 2
 
@@ -343,7 +343,7 @@ def test_load_config_invalid_toml(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("problems = [\n")
     with pytest.raises(ValueError, match="invalid TOML"):
-        suites.load_config(path)
+        config.load_config(path)
 
 
 def test_folder_name():

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import suites
+from bench import config, suites
 from bench.cli.common import (
     EXIT_INTERRUPTED,
     FLOAT32_DEFAULTS,
@@ -30,9 +30,9 @@ from bench.spec import parse_spec
 
 def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
     """The suite to run (overrides applied) and the merged settings."""
-    config = suites.load_config(args.config) if args.config else None
-    if config is not None:
-        suite, settings = config.suite, dict(config.settings)
+    loaded = config.load_config(args.config) if args.config else None
+    if loaded is not None:
+        suite, settings = loaded.suite, dict(loaded.settings)
     else:
         suite, settings = suites.get(args.suite or "default"), {}
     if args.problems is not None or args.optimizers is not None:
@@ -41,11 +41,11 @@ def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
         for spec in (*(args.problems or ()), *(args.optimizers or ())):
             parse_spec(spec)  # a malformed spec is reported as written
         suite = suites.override(suite, args.problems, args.optimizers, name)
-    for key in suites.SETTING_KEYS:
+    for key in config.SETTING_KEYS:
         value = getattr(args, key)
         if value is not None:
             flag = "--" + key.replace("_", "-")
-            settings[key] = suites.check_setting(key, value, name=flag)
+            settings[key] = config.check_setting(key, value, name=flag)
     settings.setdefault("precision", "float64")
     if settings["precision"] == "float32":
         for key, value in FLOAT32_DEFAULTS.items():
