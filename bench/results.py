@@ -137,6 +137,8 @@ def manifest(command: list[str], suite: str, settings: dict) -> dict:
         "finished": None,
         "status": "running",
         "cells": [],
+        # what each runs.parquet status means, from the driver's one enum
+        "statuses": {st.label: st.message for st in Status if st != Status.RUNNING},
     }
 
 

@@ -57,6 +57,9 @@ def test_tables_follow_the_schema(run_dir):
     assert manifest["status"] == "complete" and manifest["finished"]
     assert [c["status"] for c in manifest["cells"]] == ["done"] * len(SPECS)
     assert manifest["num_steps"] == 60 and manifest["versions"]["jax"]
+    # every stored status is explained in the manifest
+    assert set(runs.status) <= set(manifest["statuses"])
+    assert manifest["statuses"]["stalled"].startswith("two iterations in a row")
     # BLAS is held to one thread during the run (fair to scipy on tiny arrays)
     assert set(manifest["platform"]["blas_threads"]) <= {1}
     assert manifest["platform"]["our_compiler_options"]
