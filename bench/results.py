@@ -1,4 +1,5 @@
-"""Tidy result tables: derived per-run columns, atomic writes, the run manifest."""
+"""Tidy result tables: derived per-run columns, atomic writes, the run manifest, and
+``read_run``, the one reader of a run folder (report, resume, compare, bench.load)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ RUN_COLUMNS = [
 ]  # fmt: skip
 # traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
 TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "time_s")
+
+# "MAJOR.MINOR" of the tables and manifest (docs/schema.md). A new column is a minor
+# version: readers accept any minor of their major and of the major before, and
+# columns they do not know. Tables without a version are 1.0 (before run ids).
+SCHEMA_VERSION = "2.0"
 
 
 def now() -> str:
@@ -112,6 +118,199 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     stale = [c for c in derived_df if c not in keys]
     runs = runs.drop(columns=stale, errors="ignore").merge(derived_df, on=keys)
     return runs[RUN_COLUMNS], traces
+
+
+def with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
+    """Where a problem has no published f*, use the best f any run reached on it in
+    these tables (More & Wild 2009) and derive those runs' gap columns again."""
+    unknown = ~runs["f_star_known"].astype(bool)
+    if not unknown.any():
+        return runs, traces
+    in_unknown = traces["problem"].isin(set(runs.loc[unknown, "problem"]))
+    best = traces[in_unknown].groupby("problem")["f"].min()
+    sub = runs[unknown].assign(f_star=lambda r: r["problem"].map(best))
+    sub, sub_traces = derive(sub, traces[in_unknown], tol)
+    runs, traces = runs.copy(), traces.copy()
+    runs.loc[unknown] = sub.set_axis(runs.index[unknown]).to_numpy()
+    traces.loc[in_unknown, "gap"] = sub_traces["gap"].to_numpy()
+    return runs, traces
+
+
+# ------------------------------------------------------------- tables on disk, read
+
+
+def write_table(df: pd.DataFrame, path: Path, run_id: str) -> None:
+    """A table of run ``run_id``, atomically; the run id and the schema version go
+    into the parquet file's metadata (key ``optbench``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    tag = json.dumps({"run_id": run_id, "schema_version": SCHEMA_VERSION})
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"optbench": tag.encode()}
+    )
+    _atomic(path, lambda tmp: pq.write_table(table, tmp))
+
+
+# the columns a reader needs, with their kind: s(tring), i(nteger), f(loat), b(ool);
+# other columns (older or newer minor versions) are passed through
+REQUIRED_RUNS = {
+    "problem": "s", "problem_name": "s", "dim": "i", "optimizer": "s", "config": "s",
+    "start": "i", "status": "s", "solved": "b", "f_star": "f", "final_f": "f",
+    "final_gap": "f", "n_steps": "i", "nfev": "i", "njev": "i",
+}  # fmt: skip
+REQUIRED_TRACES = {"problem": "s", "config": "s", "start": "i", "step": "i", "f": "f"}
+_KINDS = {"s": "OSUT", "i": "iu", "f": "fiu", "b": "b"}
+_KIND_NAMES = {"s": "text", "i": "integer", "f": "number", "b": "boolean"}
+
+
+_ANY = object()  # no manifest to check a table's run id against
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be read as one run; the message names the file."""
+
+
+def read_run(
+    run_dir: Path | str, trace_columns: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(runs, traces, manifest) of a run folder: its consolidated tables and any
+    parts a killed run left (parts win for their cells), checked against the schema
+    and against the manifest's run id. ``trace_columns``: read only these (if
+    present). FileNotFoundError when the folder holds no results; RunFolderError
+    (one line naming the file) on a table or manifest that does not belong. Never
+    follows a symlink out of the folder."""
+    from bench import rundir
+
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    run_id = manifest.get("run_id", _ANY) if manifest else _ANY  # none: unchecked
+    keys = rundir.committed_parts(run_dir)
+    runs_path, traces_path = run_dir / "runs.parquet", run_dir / "traces.parquet"
+    if not keys and not runs_path.exists():
+        raise FileNotFoundError(f"{runs_path} not found: nothing to report")
+    columns = None if keys else trace_columns  # parts: f is needed for best f*
+    runs_l, traces_l = [], []
+    if runs_path.exists():
+        runs_l.append(_read_table(runs_path, run_dir, run_id, REQUIRED_RUNS))
+        if traces_path.exists():
+            traces_l.append(
+                _read_table(traces_path, run_dir, run_id, REQUIRED_TRACES, columns)
+            )
+    for key in keys:
+        rp, tp = rundir.part_paths(run_dir, key)
+        runs_l.append(_read_table(rp, run_dir, run_id, REQUIRED_RUNS))
+        traces_l.append(_read_table(tp, run_dir, run_id, REQUIRED_TRACES))
+    runs, traces = _latest_rows(runs_l), _latest_rows(traces_l)
+    if keys and len(runs):
+        tol = float(manifest.get("tol", runs["tol"].iloc[0] if "tol" in runs else 0))
+        runs, traces = with_best_f_star(runs, traces, tol)
+        if trace_columns is not None:
+            traces = traces[[c for c in trace_columns if c in traces]]
+    return runs, traces, manifest
+
+
+def _latest_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames concatenated, each (problem, config)'s rows from the last frame that
+    has that cell (a part written after the consolidated table wins)."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame()
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for f in reversed(frames):
+        cells = list(zip(f["problem"], f["config"], strict=True))
+        kept.append(f[[c not in seen for c in cells]])
+        seen.update(cells)
+    return pd.concat(kept[::-1], ignore_index=True)
+
+
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """manifest.json as a dict ({} if absent); RunFolderError naming it if it is
+    not a JSON object or lies outside the folder."""
+    path = Path(run_dir) / "manifest.json"
+    if not path.exists():
+        return {}
+    _check_inside(path, run_dir)
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RunFolderError(f"{path}: not a JSON manifest ({exc})") from None
+    if not isinstance(meta, dict):
+        raise RunFolderError(
+            f"{path}: a manifest is a JSON object, got {type(meta).__name__}"
+        )
+    return meta
+
+
+def _check_inside(path: Path, run_dir: Path) -> None:
+    root = Path(run_dir).resolve()
+    if not path.resolve().is_relative_to(root):
+        raise RunFolderError(f"{path} points outside the run folder {run_dir}")
+
+
+def _read_table(
+    path: Path,
+    run_dir: Path,
+    run_id: Any,
+    required: dict[str, str],
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """One parquet table, checked: inside the folder, of this run, of a schema
+    version we read, with the required columns of the right kinds."""
+    import pyarrow.parquet as pq
+
+    _check_inside(path, run_dir)
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # noqa: BLE001  (pyarrow raises several kinds)
+        raise RunFolderError(f"{path}: not a parquet table ({exc})") from None
+    raw = (schema.metadata or {}).get(b"optbench")
+    tag = json.loads(raw) if raw else {"schema_version": "1.0", "run_id": None}
+    major = int(str(tag.get("schema_version", "1.0")).split(".")[0])
+    ours = int(SCHEMA_VERSION.split(".")[0])
+    if major > ours or major < ours - 1:
+        raise RunFolderError(
+            f"{path}: schema version {tag.get('schema_version')}; this optbench "
+            f"reads {ours - 1}.x and {ours}.x"
+        )
+    if run_id is not _ANY and tag.get("run_id") != run_id:
+        raise RunFolderError(
+            f"{path}: belongs to run {tag.get('run_id')}, but the manifest is of run "
+            f"{run_id}: tables and manifest of different runs"
+        )
+    names = set(schema.names)
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise RunFolderError(
+            f"{path}: not an optbench table: no column {', '.join(missing)}"
+        )
+    wanted = None if columns is None else [c for c in columns if c in names]
+    df = pd.read_parquet(path, columns=wanted)
+    for col, kind in required.items():
+        if col in df and len(df) and df[col].dtype.kind not in _KINDS[kind]:
+            raise RunFolderError(
+                f"{path}: column {col} holds {df[col].dtype}, not "
+                f"{_KIND_NAMES[kind]}"
+            )
+    return df
+
+
+def consolidate(run_dir: Path, run_id: str) -> pd.DataFrame:
+    """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
+    whole run), then delete the parts; the runs table (empty if none)."""
+    from bench import rundir
+
+    keys = rundir.committed_parts(run_dir)
+    if not keys:
+        path = Path(run_dir) / "runs.parquet"
+        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    runs, traces, _ = read_run(run_dir)
+    write_table(traces, Path(run_dir) / "traces.parquet", run_id)
+    write_table(runs, Path(run_dir) / "runs.parquet", run_id)
+    rundir.remove_parts(run_dir, keys)
+    return runs
 
 
 def one_blas_thread():

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import driver, rates, results, status, timing
+from bench import driver, rates, results, rundir, status, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families
 
@@ -29,15 +29,13 @@ __all__ = [
     "Cell", "CellSpec", "Settings", "families", "prepare", "run", "starting_points",
 ]  # fmt: skip
 
-# while a run goes on, its tables are rewritten at most this often (seconds); a run
-# that ends, fails or is interrupted writes them at once
-SAVE_EVERY_S = 5.0
-
-
 def _run_family(fam: Family, compiled: tuple[float, bool],
-                before_timing: Callable[[], None]):  # fmt: skip
-    """The family's tables: one batched run for the traces, then each start timed
-    alone through the one-lane program (after ``before_timing``)."""
+                before_timing: Callable[[], None],
+                between_calls: Callable[[], None] = lambda: None):  # fmt: skip
+    """The unit of work: one family's rows, [(runs, traces)] per cell, from one
+    batched run for the traces, then each start timed alone through the one-lane
+    program (after ``before_timing``); ``between_calls`` runs between calls (the
+    cell timeout raises there)."""
     s, first = fam.s, fam.first
     n = s.num_steps
     batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
@@ -45,10 +43,12 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     single, _ = driver.program(first.problem, first.opt, n, 1)
     bargs = fam.batch_args()
     tr = driver.settle(batch(bargs))
+    between_calls()
     before_timing()
     batch_s = timing.wall_seconds(lambda: batch(bargs))
     per_start = []
     for lane in range(fam.lanes):
+        between_calls()
         i, j = divmod(lane, s.starts)
         p = fam.cells[i].problem
         k = int(tr.n_steps[lane])
@@ -170,110 +170,131 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     return results.derive(runs, traces, s.tol)
 
 
-def _with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
-    """Where a problem has no published f*, use the best f any run reached on it in
-    these tables (More & Wild 2009) and derive those runs' gap columns again."""
-    unknown = ~runs["f_star_known"].astype(bool)
-    if not unknown.any():
-        return runs, traces
-    in_unknown = traces["problem"].isin(set(runs.loc[unknown, "problem"]))
-    best = traces[in_unknown].groupby("problem")["f"].min()
-    sub = runs[unknown].assign(f_star=lambda r: r["problem"].map(best))
-    sub, sub_traces = results.derive(sub, traces[in_unknown], tol)
-    runs, traces = runs.copy(), traces.copy()
-    runs.loc[unknown] = sub.set_axis(runs.index[unknown]).to_numpy()
-    traces.loc[in_unknown, "gap"] = sub_traces["gap"].to_numpy()
-    return runs, traces
-
-
 # ------------------------------------------------------------------------------ run
 
 
 def run(
     cells: list[Cell],
     settings: Settings,
-    out_dir: Path,
+    out_dir: Path | rundir.RunDir,
     suite: str,
     command: list[str],
     progress: bool = True,
+    *,
+    resume: dict | None = None,
+    cell_timeout: float | None = None,
 ) -> pd.DataFrame:
-    """Run every cell, writing the tables as families finish (at most every
-    SAVE_EVERY_S: a crash keeps what was written, an interrupt everything). A
-    family that raises is recorded as failed, cell by cell, in the manifest and the
-    run goes on; Ctrl-C stops the run, marks the manifest "interrupted" and
-    re-raises."""
-    with results.one_blas_thread():  # before the manifest, which records it
-        return _run(cells, settings, Path(out_dir), suite, command, progress)
+    """Run every cell family by family, each family's rows written as a part of the
+    run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
+    traces.parquet at the end and on an interrupt. A family that raises (or runs
+    past ``cell_timeout`` seconds per cell, checked between its calls) is recorded
+    as failed, cell by cell, in the manifest and the run goes on; Ctrl-C (or a
+    SIGTERM the CLI turns into one) consolidates, marks the manifest "interrupted"
+    and re-raises. ``out_dir``: a folder claimed here (absent or empty), or one the
+    caller claimed. ``resume``: the manifest of the run to continue (its cells that
+    are not in ``cells`` are kept as they are)."""
+    claimed = isinstance(out_dir, rundir.RunDir)
+    rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
+    try:
+        with results.one_blas_thread():  # before the manifest, which records it
+            return _run(cells, settings, rd.path, suite, command, progress, resume,
+                        cell_timeout)  # fmt: skip
+    finally:
+        if not claimed:
+            rd.release()
 
 
-def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    meta = results.manifest(command, suite, asdict(settings))
+def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
+    """A new run's manifest, or the resumed run's, with this session added."""
+    selection = [[c.problem.name, c.problem.params, c.optimizer, c.params]
+                 for c in cells]  # fmt: skip
+    if resume is None:
+        meta = results.manifest(command, suite, asdict(settings))
+        meta.update(
+            run_id=rundir.new_run_id(),
+            schema_version=results.SCHEMA_VERSION,
+            selection=selection,
+            sessions=[],
+            cell_timeout=cell_timeout,
+        )
+        meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0,
+                           "seconds": 0}  # fmt: skip
+    else:
+        meta = dict(resume)
+        ours = {(c.problem.label, c.config) for c in cells}
+        meta["cells"] = [
+            e for e in meta.get("cells", []) if (e["problem"], e["config"]) not in ours
+        ]
+        known = meta.setdefault("selection", [])
+        known += [s for s in selection if s not in known]
+        meta.update(status="running", finished=None)
+    meta["sessions"].append({"command": command, "started": results.now()})
+    return meta
+
+
+def _run(cells, settings, out_dir, suite, command, progress, resume,
+         cell_timeout) -> pd.DataFrame:  # fmt: skip
+    meta = _manifest(cells, settings, suite, command, resume, cell_timeout)
+    run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
-    all_runs: list[pd.DataFrame] = []
-    all_traces: list[pd.DataFrame] = []
     started = time.perf_counter()
     xla_before = results.xla_counts()  # the counts are per process: this run's share
-    # the driver's own programs: compiled, loaded from the persistent cache, seconds
-    meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0, "seconds": 0}
-
-    last_save = [0.0]
+    xla_stored = dict(meta["platform"].get("xla") or {})
 
     def save(state: str | None = None) -> pd.DataFrame | None:
-        """Write the tables and the manifest; while running, at most every
-        SAVE_EVERY_S (rewriting every table after each of 50 families cost 6 s of
-        a 50 s run); at the end and on an interrupt, always."""
-        if state is None and time.perf_counter() - last_save[0] < SAVE_EVERY_S:
-            return None
-        runs = pd.concat(all_runs, ignore_index=True) if all_runs else pd.DataFrame()
-        if all_runs:
-            traces = pd.concat(all_traces, ignore_index=True)
-            runs, traces = _with_best_f_star(runs, traces, settings.tol)
-            results.write_parquet(runs, out_dir / "runs.parquet")
-            results.write_parquet(traces, out_dir / "traces.parquet")
+        """Write the manifest; at the end (``state``), consolidate the parts first."""
         meta["platform"]["xla"] = {
-            k: v - xla_before[k] for k, v in results.xla_counts().items()
+            k: v - xla_before[k] + xla_stored.get(k, 0)
+            for k, v in results.xla_counts().items()
         }
+        runs = None
         if state is not None:
-            meta.update(status=state, finished=results.now(),
-                        wall_s=time.perf_counter() - started)  # fmt: skip
+            runs = results.consolidate(out_dir, run_id)
+            meta["wall_s"] = meta.get("wall_s", 0.0) + time.perf_counter() - started
+            meta.update(status=state, finished=results.now())
+            meta["sessions"][-1]["finished"] = meta["finished"]
         results.write_json(meta, out_dir / "manifest.json")
-        last_save[0] = time.perf_counter()
         return runs
 
     fams = families(cells)
     ours = [Family(f, settings) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     compiler = Compiler(ours)
+    failed = False
     with _progress(progress, len(cells)) as advance:
         try:
             done = 0
             for n, fam in enumerate(ours):
                 advance(done, _family_label(fam.cells))
+                deadline = _Deadline(cell_timeout, len(fam.cells))
+                tables, error = None, None
                 try:
-                    compiled, error = compiler.result(n), None
+                    compiled = compiler.result(n)
                     for k, v in compiled[2].items():
                         meta["compile"][k] += v
                 except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
-                    compiled, error = (0.0, False, {}), exc
+                    error = exc
                 compiler.ahead()  # the next families compile while this one runs
-                tables = None
                 if error is None:
                     try:
-                        tables = _run_family(fam, compiled, compiler.wait_idle)
+                        deadline.check()
+                        tables = _run_family(fam, compiled, compiler.wait_idle,
+                                             deadline.check)  # fmt: skip
                     except Exception as exc:  # noqa: BLE001
                         error = exc
-                _record(meta, fam.cells, tables, error, all_runs, all_traces)
+                failed |= _record(meta, out_dir, fam.cells, tables, error)
                 done += len(fam.cells)
                 save()
             compiler.wait_idle()  # peers compile too: never beside our options
             for cell in peer_cells:
                 advance(done, _family_label([cell]))
+                deadline = _Deadline(cell_timeout, 1)
                 try:
                     tables, error = _run_peer(cell, settings), None
+                    deadline.check()  # a peer's call cannot be stopped: checked after
                 except Exception as exc:  # noqa: BLE001
                     tables, error = None, exc
-                _record(meta, [cell], tables, error, all_runs, all_traces)
+                failed |= _record(meta, out_dir, [cell], tables, error)
                 done += 1
                 save()
             advance(len(cells), "done")
@@ -282,22 +303,64 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
             raise
         finally:
             compiler.close()
-    return save("complete")
+    ok = any(c.get("status") == "done" for c in meta["cells"])
+    return save("complete" if ok or not failed else "failed")
 
 
-def _record(meta, cells, tables, error, all_runs, all_traces) -> None:
-    """Add a family's tables, or its error, cell by cell to the manifest."""
-    for i, cell in enumerate(cells):
+class CellTimeout(Exception):
+    """A family ran past its --cell-timeout."""
+
+
+class _Deadline:
+    """``--cell-timeout`` seconds per cell, for a family of ``n_cells`` cells, from
+    the moment it starts (its compile included). A compiled call cannot be
+    interrupted, so ``check`` is called between calls: a family stops at the first
+    check past the deadline, which can be one call (the batched trace call, or one
+    start's timing) after it."""
+
+    def __init__(self, seconds: float | None, n_cells: int) -> None:
+        self.seconds = seconds
+        self.limit = None if seconds is None else seconds * n_cells
+        self.t0 = time.perf_counter()
+
+    def check(self) -> None:
+        elapsed = time.perf_counter() - self.t0
+        if self.limit is not None and elapsed > self.limit:
+            raise CellTimeout(
+                f"ran past --cell-timeout {self.seconds:g} s per cell "
+                f"({elapsed:.1f} s for a family of {self.limit / self.seconds:g} cells)"
+            )
+
+
+def _record(meta, out_dir, cells, tables, error) -> bool:
+    """Write a family's rows as one part, then add its cells to the manifest (done,
+    or failed with a one-line reason). True when it failed."""
+    if error is None:
+        run_id = meta["run_id"]
+        key = rundir.family_key([(c.problem.label, c.config) for c in cells])
+        runs_path, traces_path = rundir.part_paths(out_dir, key)
+        runs = pd.concat([r for r, _ in tables], ignore_index=True)
+        traces = pd.concat([t for _, t in tables], ignore_index=True)
+        results.write_table(traces, traces_path, run_id)
+        results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
+    for cell in cells:
         entry = {"problem": cell.problem.label, "config": cell.config}
         if error is not None:
-            message = " ".join(f"{type(error).__name__}: {error}".split())
-            entry.update(status="failed", error=message)
+            entry.update(status="failed", error=_reason(error))
         else:
-            runs, traces = tables[i]
-            all_runs.append(runs)
-            all_traces.append(traces)
             entry.update(status="done", error=None)
         meta["cells"].append(entry)
+    return error is not None
+
+
+def _reason(error: BaseException) -> str:
+    """One line: what went wrong in a cell."""
+    if isinstance(error, CellTimeout):
+        return f"timeout: {error}"
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    if isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in text:
+        text = f"out of memory: {text}"
+    return text[:300]
 
 
 def _family_label(cells: list[Cell]) -> str:

@@ -65,8 +65,9 @@ config file (TOML), every key optional:
   optimizers = ["adam[lr=[3e-3,1e-2]]"]
 
 Results go to results/<YYYYmmdd-HHMMSS>_<suite>/ (runs.parquet, traces.parquet,
-manifest.json, report/). Exit status: 0 done, 1 some cell raised or the report failed,
-2 bad input (nothing written), 130 interrupted (finished cells kept).
+manifest.json, report/). Exit status: 0 done, 1 some cell failed or the report failed,
+2 bad input (nothing written), 130 / 143 interrupted by SIGINT / SIGTERM (finished
+cells kept; continue with --resume RUN_DIR).
 """
 
 LIST_EPILOG = """\
@@ -164,6 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
         "max_njev; default: no budget)",
     )
     run.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted or killed run: run its missing cells under its "
+        "recorded settings (--problems / --optimizers add cells to it)",
+    )
+    run.add_argument(
+        "--cell-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="fail a cell that runs longer (checked between its compiled calls: a "
+        "call in progress finishes; the run goes on)",
+    )
+    run.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        help="refuse a run whose estimated memory passes SIZE, e.g. 8G (default: "
+        "half the machine's memory)",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
     run.add_argument(
@@ -217,6 +237,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 FORMATS = ("png", "svg", "pdf")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(
+            f"--cell-timeout takes a number of seconds > 0, got {text!r}"
+        )
+    return value
 
 
 def _formats(text: str) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import gc
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -16,7 +17,6 @@ from typing import Any
 
 from bench import config, suites
 from bench.cli.common import (
-    EXIT_INTERRUPTED,
     FLOAT32_DEFAULTS,
     RESULTS_DIR,
     UsageError,
@@ -57,9 +57,14 @@ def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
     return suite, settings
 
 
+# the signal that interrupted the run (SIGINT or SIGTERM): the exit status is 128 + it
+_RECEIVED = [signal.SIGINT]
+
+
 @contextlib.contextmanager
 def _reliable_ctrl_c() -> Iterator[None]:
-    """Make Ctrl-C land as a KeyboardInterrupt in the run, not in a gc callback.
+    """Make Ctrl-C (and SIGTERM) land as a KeyboardInterrupt in the run, not in a gc
+    callback, so that both keep the finished cells and say how to resume.
 
     Python raises KeyboardInterrupt in whatever Python frame runs when SIGINT is
     handled; jax registers a gc callback (``_xla_gc_callback``) that runs often while
@@ -83,12 +88,15 @@ def _reliable_ctrl_c() -> Iterator[None]:
         return False
 
     def handler(signum: int, frame: Any) -> None:
+        if signum != signal.SIGALRM:
+            _RECEIVED[0] = signum
         if swallowing(frame):
             signal.setitimer(signal.ITIMER_REAL, 0.02)
             return
         raise KeyboardInterrupt
 
     old_alarm = signal.signal(signal.SIGALRM, handler)
+    old_term = signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
     try:
         yield
@@ -96,6 +104,12 @@ def _reliable_ctrl_c() -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGALRM, old_alarm)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _interrupted_status() -> int:
+    """130 after SIGINT, 143 after SIGTERM (128 + the signal, as shells report)."""
+    return 128 + int(_RECEIVED[0])
 
 
 def set_precision(precision: str) -> None:
@@ -110,22 +124,14 @@ def set_precision(precision: str) -> None:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
-def _out_dir(out: str | None, suite_name: str) -> Path:
+def _claim(out: str | None, suite_name: str):
+    """The run folder, claimed for this run alone (bench/rundir.py)."""
+    from bench import rundir
+
     if out is not None:
-        path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UsageError(
-                f"--out {out} already exists and is not an empty folder; "
-                "give a new folder (a run never overwrites another)"
-            )
-        return path
+        return rundir.claim_new(Path(out))
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = RESULTS_DIR / f"{stamp}_{suites.folder_name(suite_name)}"
-    path, i = base, 1
-    while path.exists():
-        i += 1
-        path = base.with_name(f"{base.name}-{i}")
-    return path
+    return rundir.claim_fresh(RESULTS_DIR / f"{stamp}_{suites.folder_name(suite_name)}")
 
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -134,25 +140,61 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    suite, settings = resolve(args)
-    cells = suite.cells()
+    from bench.cli import resume
+
+    resumed = None
+    if args.resume is not None:
+        run_dir, meta, cells = resume.load(args)
+        settings, suite_name = resume.settings(meta), str(meta.get("suite"))
+        resumed = (run_dir, meta)
+    else:
+        if args.out is not None and not args.out.strip():
+            raise UsageError("--out needs a folder name, got ''; give a new folder")
+        suite, settings = resolve(args)
+        cells, suite_name = suite.cells(), suite.name
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
     set_precision(settings["precision"])
 
-    from bench import runner
+    from bench import limits, rundir, runner
 
     s = runner.Settings(
-        starts=settings.get("starts", runner.Settings.starts),
-        num_steps=settings.get("steps", runner.Settings.num_steps),
-        gtol=float(settings.get("gtol", runner.Settings.gtol)),
-        tol=float(settings.get("tol", runner.Settings.tol)),
-        seed=settings.get("seed", runner.Settings.seed),
+        starts=_or(settings.get("starts"), runner.Settings.starts),
+        num_steps=_or(settings.get("steps"), runner.Settings.num_steps),
+        gtol=float(_or(settings.get("gtol"), runner.Settings.gtol)),
+        tol=float(_or(settings.get("tol"), runner.Settings.tol)),
+        seed=_or(settings.get("seed"), runner.Settings.seed),
         precision=settings["precision"],
         max_njev=settings.get("max_njev"),
     )
     prepared = runner.prepare(cells)  # the error names its cell
-    out_dir = _out_dir(args.out, suite.name)
+    max_memory = (limits.parse_size(args.max_memory) if args.max_memory
+                  else limits.default_max_memory())  # fmt: skip
+    if resumed is None:  # checked before the folder exists
+        limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
+                            max_memory)  # fmt: skip
+        claimed = _claim(args.out, suite_name)
+    else:  # the folder is locked first, so that no live run changes it meanwhile
+        claimed = rundir.claim_existing(resumed[0])
+    try:
+        if resumed is not None:
+            done = resume.done_cells(claimed.path)
+            prepared = [c for c in prepared if (c.problem.label, c.config) not in done]
+            limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
+                                max_memory)  # fmt: skip
+        return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed)
+    finally:
+        claimed.release()
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed) -> int:
+    from bench import runner
+
+    out_dir = claimed.path
     n_cells = len(prepared)
     n_probs = len({c.problem.label for c in prepared})
     n_configs = len({c.config for c in prepared})
@@ -164,8 +206,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             print(f"{_prog()} run: warning: {warning}", file=sys.stderr)
 
     console = _console()
+    what = "resuming:" if resumed else f"suite {suite_name}:"
     console.print(
-        f"suite {suite.name}: {n_cells} cells ({n_probs} problems, "
+        f"{what} {n_cells} cells ({n_probs} problems, "
         f"{n_configs} configs), {s.starts} starts, {s.num_steps} steps, "
         f"gtol={s.gtol:g}, tol={s.tol:g}, {s.precision} -> {out_dir}",
         highlight=False,
@@ -173,12 +216,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     command = [_prog(), *argv]
     try:
-        runs = runner.run(prepared, s, out_dir, suite.name, command, progress=True)
+        runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
+                          resume=None if resumed is None else resumed[1],
+                          cell_timeout=args.cell_timeout)  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
         )
-        return EXIT_INTERRUPTED
+        return _interrupted_status()
     try:
         return _finish(runs, out_dir, console, not args.no_report, args.formats)
     except KeyboardInterrupt:
@@ -187,7 +232,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             f"{out_dir}; (re)build the report with: {_prog()} report {out_dir}",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return _interrupted_status()
 
 
 def _finish(
@@ -227,7 +272,8 @@ def _finish(
                 highlight=False,
                 markup=False,
             )
-    written = [f.name for f in sorted(out_dir.iterdir()) if f.is_file()]
+    written = [f.name for f in sorted(out_dir.iterdir())
+               if f.is_file() and not f.name.startswith(".")]  # fmt: skip
     console.print(
         f"results:  {out_dir}/ ({', '.join(written)})", highlight=False, markup=False
     )
@@ -242,18 +288,19 @@ def _finish(
 
 
 def _interrupted_message(out_dir: Path, n_cells: int) -> str:
-    try:
+    """What an interrupted run kept, and the exact command that continues it."""
+    meta = {}
+    with contextlib.suppress(OSError, ValueError):
         meta = json.loads((out_dir / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return "interrupted before any cell finished; nothing was written"
     done = sum(c.get("status") == "done" for c in meta.get("cells", []))
-    if not (out_dir / "runs.parquet").exists() or not done:
-        return (
-            f"interrupted before any cell finished; {out_dir} holds only the manifest"
-        )
+    kept = (
+        f"{done} finished cells are kept in {out_dir}"
+        if done
+        else f"no cell had finished ({out_dir} holds the manifest)"
+    )
     return (
-        f"interrupted after {done}/{n_cells} cells; their results are kept in "
-        f"{out_dir}; report them with: {_prog()} report {out_dir}"
+        f"interrupted; {kept}; resume with: {_prog()} run --resume "
+        f"{shlex.quote(str(out_dir))}"
     )
 
 

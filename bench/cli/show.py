@@ -111,7 +111,8 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
         run_dir = Path(args.run_dir)
         if not run_dir.is_dir():
             raise UsageError(f"RUN_DIR {run_dir} is not a folder")
-        if not (run_dir / "runs.parquet").is_file():
+        has_parts = (run_dir / "parts").is_dir()  # a killed run's rows
+        if not (run_dir / "runs.parquet").is_file() and not has_parts:
             raise UsageError(
                 f"{run_dir} has no runs.parquet; RUN_DIR must be a folder written by "
                 f"'{_prog()} run'"

@@ -4,7 +4,6 @@ in, so that tables of an older schema or a partial run still make a report."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -59,32 +58,13 @@ TRACE_COLUMNS = [
 
 
 def load(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """(runs, traces, manifest) of ``run_dir``; FileNotFoundError without runs.parquet.
+    """(runs, traces, manifest) of ``run_dir``, read and checked by
+    ``bench.results.read_run`` (tables, or the parts a killed run left);
+    FileNotFoundError when it holds no results."""
+    from bench.results import read_run
 
-    An unreadable manifest becomes {"_error": why}, which the report shows as a note.
-    """
-    runs_path = run_dir / "runs.parquet"
-    if not runs_path.exists():
-        raise FileNotFoundError(f"{runs_path} not found: nothing to report")
-    runs = pd.read_parquet(runs_path)
-    tpath = run_dir / "traces.parquet"
-    traces = _read_traces(tpath) if tpath.exists() else pd.DataFrame()
-    mpath = run_dir / "manifest.json"
-    manifest: dict[str, Any] = {}
-    if mpath.exists():
-        try:
-            manifest = json.loads(mpath.read_text())
-        except json.JSONDecodeError:
-            manifest = {"_error": f"{mpath.name} is not valid JSON"}
+    runs, traces, manifest = read_run(run_dir, trace_columns=TRACE_COLUMNS)
     return _normalise_runs(runs), _normalise_traces(traces), manifest
-
-
-def _read_traces(path: Path) -> pd.DataFrame:
-    """Only the columns the report uses: less to read, copy and sort."""
-    import pyarrow.parquet as pq
-
-    names = set(pq.read_schema(path).names)
-    return pd.read_parquet(path, columns=[c for c in TRACE_COLUMNS if c in names])
 
 
 def _normalise_runs(runs: pd.DataFrame) -> pd.DataFrame:

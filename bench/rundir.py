@@ -1,0 +1,148 @@
+"""A run folder on disk: claimed by one process at a time, results written as parts.
+
+Claiming: a new run creates ``RUN/.lock`` with O_CREAT | O_EXCL (two runs started in
+the same second cannot both create it) and holds an exclusive ``flock`` on it for the
+whole run; a resume takes the same ``flock``, which the kernel drops when its holder
+dies (even by SIGKILL), so a killed run can be resumed and a live one cannot be
+joined.
+
+Writing: each finished program family writes its rows as two parts,
+``parts/<key>.traces.parquet`` then ``parts/<key>.runs.parquet`` (temp file, then
+rename: a part is whole or absent, and a runs part is the family's commit mark).
+``consolidate`` folds the parts into ``runs.parquet`` / ``traces.parquet`` at the end
+and on SIGINT/SIGTERM and then deletes them; after a SIGKILL the parts remain, and
+``bench.results.read_run`` reads tables and parts together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+LOCK = ".lock"
+PARTS = "parts"
+_PART = re.compile(r"([0-9a-f]{16})\.(runs|traces)\.parquet")
+
+
+class RunDir:
+    """A claimed run folder: ``path`` and the lock held while this object lives."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self._fd = path, fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = -1
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+def new_run_id() -> str:
+    """A run's id, written into its manifest and into every table it writes."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+
+
+def claim_new(path: Path) -> RunDir:
+    """Claim ``path`` for a new run: it must be absent or an empty folder, and no
+    other run may claim it, even one started at the same instant. ValueError (the
+    message names the folder) otherwise."""
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise ValueError("--out needs a folder name; give a new folder, e.g. --out "
+                         "results/mine")  # fmt: skip
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ValueError(
+            f"--out {path} already exists and is not an empty folder; give a new "
+            f"folder, or continue that run with --resume {path}"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path / LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise ValueError(
+            f"--out {path} was just claimed by another run; give a new folder"
+        ) from None
+    fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: the file is new
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return RunDir(path, fd)
+
+
+def claim_fresh(base: Path) -> RunDir:
+    """A new folder named ``base``, or ``base-2``, ``base-3``, ... if taken (the
+    default results/<stamp>_<suite>/ of runs started in the same second)."""
+    for i in range(1, 10_000):
+        path = base if i == 1 else base.with_name(f"{base.name}-{i}")
+        with contextlib.suppress(ValueError):
+            return claim_new(path)
+    raise ValueError(f"no free folder name next to {base}")
+
+
+def claim_existing(path: Path) -> RunDir:
+    """Claim a run folder to resume it; ValueError if another process holds it."""
+    path = Path(path)
+    fd = os.open(path / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ValueError(f"{path} is in use by a run that is still going") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    _remove_temp_files(path)
+    return RunDir(path, fd)
+
+
+def _remove_temp_files(path: Path) -> None:
+    """Temp files a killed run left (ours only: ``.NAME.XXXX.tmp`` in the folder or
+    its parts/), never anything else."""
+    for folder in (path, path / PARTS):
+        if folder.is_dir():
+            for p in folder.glob(".*.tmp"):
+                if p.is_file() and not p.is_symlink():
+                    p.unlink(missing_ok=True)
+
+
+def family_key(cells: list[tuple[str, str]]) -> str:
+    """A part's name: the family's (problem, config) labels, hashed; the same family
+    gets the same key in a resumed run."""
+    text = "\n".join(f"{p}\x00{c}" for p, c in sorted(cells))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def part_paths(run_dir: Path, key: str) -> tuple[Path, Path]:
+    """(runs part, traces part) of a family."""
+    parts = Path(run_dir) / PARTS
+    return parts / f"{key}.runs.parquet", parts / f"{key}.traces.parquet"
+
+
+def committed_parts(run_dir: Path) -> list[str]:
+    """Keys of the families whose runs part exists (written last: the commit mark),
+    sorted by the time they were written."""
+    parts = Path(run_dir) / PARTS
+    if not parts.is_dir() or parts.is_symlink():
+        return []
+    found = []
+    for p in parts.iterdir():
+        m = _PART.fullmatch(p.name)
+        if m and m.group(2) == "runs" and p.is_file() and not p.is_symlink():
+            if part_paths(run_dir, m.group(1))[1].is_file():
+                found.append((p.stat().st_mtime_ns, m.group(1)))
+    return [k for _, k in sorted(found)]
+
+
+def remove_parts(run_dir: Path, keys: list[str]) -> None:
+    """Delete consolidated parts: the runs part first, so a kill in between leaves
+    no runs part without its traces part."""
+    for key in keys:
+        for p in part_paths(run_dir, key):
+            p.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        (Path(run_dir) / PARTS).rmdir()  # only if empty
