@@ -94,7 +94,11 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
         rate = order = np.nan
         if not diverged.loc[key]:  # a diverging run's "rate" would be a blow-up factor
             floor = rounding_floor(fs)
-            rate, order = linear_rate(gap, floor), convergence_order(gap, floor)
+            steps = tr["step"].to_numpy()
+            rate = linear_rate(gap, floor, steps)
+            # the order compares consecutive steps: a thinned trace has none
+            if (np.diff(steps) == 1).all():
+                order = convergence_order(gap, floor)
         derived.append(
             {
                 **dict(zip(keys, key, strict=True)),

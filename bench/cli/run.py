@@ -150,6 +150,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         seed=settings.get("seed", runner.Settings.seed),
         precision=settings["precision"],
         max_njev=settings.get("max_njev"),
+        trace=settings.get("trace", runner.Settings.trace),
     )
     prepared = runner.prepare(cells)  # the error names its cell
     out_dir = _out_dir(args.out, suite.name)
