@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         "max_njev; default: no budget)",
     )
     run.add_argument(
+        "--device",
+        choices=("cpu", "gpu"),
+        help="JAX backend to run on where a machine has both (default: JAX's, a GPU "
+        "where there is one)",
+    )
+    run.add_argument(
         "--trace",
         metavar="KEEP",
         help="trace rows to keep: full (default), every:K (steps 0, K, 2K, ...) or "

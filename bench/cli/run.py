@@ -110,6 +110,24 @@ def set_precision(precision: str) -> None:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
+def select_device(device: str | None) -> None:
+    """Run on JAX's ``cpu`` or ``gpu`` backend only (None: JAX's default, a GPU where
+    there is one). Before any array: only that backend is started. UsageError when
+    the machine has no such device."""
+    if device is None:
+        return
+    import jax
+
+    jax.config.update("jax_platforms", device)
+    try:
+        jax.devices()
+    except RuntimeError:
+        raise UsageError(
+            f"--device {device}: JAX finds no {device} device on this machine; "
+            f"accepted: cpu, or gpu where JAX has a GPU backend installed"
+        ) from None
+
+
 def _out_dir(out: str | None, suite_name: str) -> Path:
     if out is not None:
         path = Path(out)
@@ -139,6 +157,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
     set_precision(settings["precision"])
+    select_device(args.device)
 
     from bench import runner
 
