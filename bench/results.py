@@ -100,7 +100,11 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
         rate = order = np.nan
         if not diverged.loc[key]:  # a diverging run's "rate" would be a blow-up factor
             floor = rounding_floor(fs)
-            rate, order = linear_rate(gap, floor), convergence_order(gap, floor)
+            steps = tr["step"].to_numpy()
+            rate = linear_rate(gap, floor, steps)
+            # the order compares consecutive steps: a thinned trace has none
+            if (np.diff(steps) == 1).all():
+                order = convergence_order(gap, floor)
         derived.append(
             {
                 **dict(zip(keys, key, strict=True)),
@@ -381,10 +385,15 @@ def environment() -> dict[str, Any]:
         "thread_env": {k: os.environ.get(k) for k in thread_vars},
         "numpy_blas": blas,
         "blas_threads": _blas_threads(),
+        "jax_backend": jax.default_backend(),
         "jax_devices": [str(d) for d in jax.devices()],
+        "jax_device_kinds": sorted({d.device_kind for d in jax.devices()}),
         "jax_x64": bool(jax.config.jax_enable_x64),
         "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
-        "our_compiler_options": dict(xla.OPTIONS),
+        # XLA:CPU options: applied to our programs on the CPU backend only
+        "our_compiler_options": dict(xla.OPTIONS)
+        if jax.default_backend() == "cpu"
+        else {},
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import driver, rates, results, rundir, status, timing
+from bench import driver, rates, results, rundir, status, thinning, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
-from bench.families import Compiler, Family, families
+from bench.families import Compiler, Family, families, tol_target
 
 __all__ = [
     "Cell", "CellSpec", "Settings", "families", "prepare", "run", "starting_points",
@@ -39,10 +39,10 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     s, first = fam.s, fam.first
     n = s.num_steps
     batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
-                              fam.record_path, fam.batched_data)  # fmt: skip
-    single, _ = driver.program(first.problem, first.opt, n, 1)
+                              fam.record_path, fam.batched_data, s.trace)  # fmt: skip
+    single, _ = driver.program(first.problem, first.opt, n, 1, trace=s.trace)
     bargs = fam.batch_args()
-    tr = driver.settle(batch(bargs))
+    tr = driver.settle(batch(bargs), n, s.trace)
     between_calls()
     before_timing()
     batch_s = timing.wall_seconds(lambda: batch(bargs))
@@ -52,18 +52,23 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
         i, j = divmod(lane, s.starts)
         p = fam.cells[i].problem
         k = int(tr.n_steps[lane])
-        rows = slice(0, k + 1)
+        steps = tr.step[lane, : np.searchsorted(tr.step[lane], k) + 1]
+        rows = slice(0, len(steps))
         run_args = fam.lane_args(i, j, None)
         run_s = timing.wall_seconds(lambda a=run_args: single(a))
         time_to_tol = np.nan
+        at_tol = None  # the driver's record: exact whatever the thinning
         if p.f_star is not None:  # unknown f*: the target is only known after the run
-            target = p.f_star + results.solved_threshold(p.f_star, s.tol)
-            if (tr.f[lane, rows] <= target).any():
+            target = tol_target(p, s.tol)
+            at_tol = tr.at_tol[lane]
+            if at_tol[0] >= 0:
                 tol_args = fam.lane_args(i, j, target)
                 if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
                     time_to_tol = timing.wall_seconds(lambda a=tol_args: single(a))
         per_start.append(
             {
+                "step": steps,
+                "at_tol": at_tol,
                 "f": tr.f[lane, rows],
                 "grad_norm": tr.grad_norm[lane, rows],
                 "step_size": tr.step_size[lane, rows],
@@ -71,7 +76,7 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
                 "njev": tr.njev[lane, rows],
                 "nhev": tr.nhev[lane, rows],
                 # this run's measured wall, spread evenly over its steps
-                "time_s": np.arange(k + 1) * run_s / max(k, 1),
+                "time_s": steps * run_s / max(k, 1),
                 "path": tr.path[lane, rows] if fam.record_path else None,
                 "status": status.label(tr.status[lane]),
                 "run_s": run_s,
@@ -98,6 +103,7 @@ def _run_peer(cell: Cell, s: Settings):
     per_start = [
         {
             **{k: v for k, v in tr.items() if k != "x"},
+            "step": np.arange(len(tr["f"])),
             "path": tr["x"] if cell.problem.dim == 2 else None,
             "status": pr.status[j],
             "run_s": pr.run_s[j],
@@ -117,7 +123,6 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config}
     run_rows, trace_frames = [], []
     for j, tr in enumerate(per_start):
-        n_rows = len(tr["f"])
         run_rows.append(
             {
                 **ident,
@@ -133,7 +138,7 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "f_star_known": p.f_star is not None,
                 "final_f": float(tr["f"][-1]),
                 "final_grad_norm": float(tr["grad_norm"][-1]),
-                "n_steps": n_rows - 1,
+                "n_steps": int(tr["step"][-1]),
                 "nfev": int(tr["nfev"][-1]),
                 "njev": int(tr["njev"][-1]),
                 "nhev": int(tr["nhev"][-1]),
@@ -157,7 +162,7 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 {
                     **ident,
                     "start": j,
-                    "step": np.arange(n_rows),
+                    "step": tr["step"],
                     **{k: tr[k] for k in results.TRACE_VALUES},
                     "x0": np.nan if path is None else path[:, 0],
                     "x1": np.nan if path is None else path[:, 1],
@@ -167,7 +172,16 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     runs = pd.DataFrame(run_rows)
     traces = pd.concat(trace_frames, ignore_index=True)
     # gap columns are NaN for now where f* is unknown: see _with_best_f_star
-    return results.derive(runs, traces, s.tol)
+    runs, traces = results.derive(runs, traces, s.tol)
+    recorded = [tr.get("at_tol") for tr in per_start]
+    if all(r is not None for r in recorded):  # the driver's record beats the rows
+        at = np.array(recorded, dtype=float)
+        at[at[:, 0] < 0] = np.nan
+        runs[["steps_to_tol", "nfev_to_tol", "njev_to_tol"]] = at[:, :3]
+    if s.trace != "full":  # peers' per-iteration records, thinned like ours
+        keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
+        traces = traces[np.concatenate(keep)].reset_index(drop=True)
+    return runs, traces
 
 
 # ------------------------------------------------------------------------------ run

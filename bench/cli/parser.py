@@ -184,6 +184,19 @@ def build_parser() -> argparse.ArgumentParser:
         "half the machine's memory)",
     )
     run.add_argument(
+        "--device",
+        choices=("cpu", "gpu"),
+        help="JAX backend to run on where a machine has both (default: JAX's, a GPU "
+        "where there is one)",
+    )
+    run.add_argument(
+        "--trace",
+        metavar="KEEP",
+        help="trace rows to keep: full (default), every:K (steps 0, K, 2K, ...) or "
+        "log:N (N log-spaced steps); each run's last step is always kept, and the "
+        "summary columns are exact whatever is kept",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
     run.add_argument(
