@@ -73,6 +73,11 @@ def prepare(specs: list[CellSpec]) -> list[Cell]:
     for spec in specs:
         try:
             cell = _build(spec)
+        except MemoryError:
+            raise ValueError(
+                f"not enough memory to build cell {_spec_label(spec)}; choose a "
+                "smaller problem"
+            ) from None
         except (ValueError, TypeError, OverflowError) as exc:  # n="abc": bad too
             raise ValueError(
                 f"{' '.join(str(exc).split())} (in cell {_spec_label(spec)})"

@@ -38,6 +38,7 @@ from bench.suites import Group, Suite, get, names, override
 SETTING_KEYS = ("starts", "steps", "max_njev", "gtol", "tol", "seed", "precision",
                 "trace")  # fmt: skip
 _CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups")
+MAX_CONFIG_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,18 @@ def load_config(path: str | Path) -> Config:
     path = Path(path)
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read(MAX_CONFIG_BYTES + 1)  # /dev/zero must not read forever
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ValueError(
+                f"config {path} is larger than {MAX_CONFIG_BYTES // 2**20} MiB; a "
+                "config is a short TOML file (see --help)"
+            )
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"config {path} is not UTF-8 text (byte {exc.start}); --config takes a "
+            "TOML file"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {path}: invalid TOML: {exc}") from None
     except OSError as exc:

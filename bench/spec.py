@@ -30,6 +30,10 @@ _FLOAT = re.compile(
     r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE
 )
 _DELIMS = set(",[]='\"")
+# the most configs one spec may expand to, and a spec's length: a typo such as a grid
+# of 100^4 points would otherwise be built before anything is checked
+MAX_GRID = 10_000
+MAX_SPEC_CHARS = 10_000
 
 
 class SpecError(ValueError):
@@ -182,6 +186,11 @@ def parse_spec(text: str) -> tuple[str, Params]:
         raise SpecError(f"a spec must be a string, got {text!r}; {FORM}")
     if not text.strip():
         raise SpecError(f"empty spec; {FORM}")
+    if len(text) > MAX_SPEC_CHARS:
+        raise SpecError(
+            f"spec of {len(text)} characters, more than {MAX_SPEC_CHARS}: "
+            f"{text[:40]}...; split it"
+        )
     return _Parser(text).spec()
 
 
@@ -191,6 +200,12 @@ def expand(text: str) -> list[tuple[str, Params]]:
     name, params = parse_spec(text)
     keys = list(params)
     axes = [v if isinstance(v, list) else [v] for v in params.values()]
+    size = math.prod(len(a) for a in axes)
+    if size > MAX_GRID:
+        raise SpecError(
+            f"{text[:60]} expands to {size} configs, more than {MAX_GRID}; "
+            "use fewer values per list"
+        )
     out: list[tuple[str, Params]] = []
     seen: set[str] = set()
     for combo in itertools.product(*axes):

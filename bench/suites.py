@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 
 from bench.spec import canonical, expand, parse_spec
 
+MAX_CELLS = 100_000  # cells a selection may hold (each is a compiled lane set and rows)
+
 
 class CellSpec(NamedTuple):
     """One (problem, optimizer) selection by name, as parsed from a SPEC."""
@@ -42,6 +44,11 @@ class Group:
     def cells(self) -> list[CellSpec]:
         probs = [c for s in self.problems for c in expand(s)]
         opts = [c for s in self.optimizers for c in expand(s)]
+        if len(probs) * len(opts) > MAX_CELLS:
+            raise ValueError(
+                f"a group of {len(probs)} problems x {len(opts)} optimizer configs is "
+                f"{len(probs) * len(opts)} cells, more than {MAX_CELLS}; select fewer"
+            )
         return [CellSpec(pn, pp, on, op) for pn, pp in probs for on, op in opts]
 
     def problem_names(self) -> set[str]:
@@ -61,6 +68,11 @@ class Suite:
         out, seen = [], set()
         for g in self.groups:
             for c in g.cells():
+                if len(out) >= MAX_CELLS:
+                    raise ValueError(
+                        f"suite {self.name} has more than {MAX_CELLS} cells; select "
+                        "fewer"
+                    )
                 key = (
                     canonical(c.problem, c.problem_params),
                     canonical(c.optimizer, c.optimizer_params),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
+import numpy as np
 
 
 class StepInfo(NamedTuple):
@@ -140,10 +141,11 @@ def check_unit(name: str, value: Any) -> float:
 
 
 def check_count(name: str, value: Any) -> int:
-    """An integer >= 1, else ValueError naming the hyperparameter."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """An integer >= 1 (NumPy integers too), else ValueError naming it."""
+    integer = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not integer or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {name}={value!r}")
-    return value
+    return int(value)
 
 
 def check_bool(name: str, value: Any) -> bool:

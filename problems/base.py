@@ -102,7 +102,13 @@ class Problem:
                 )
             set_("x_star", x_star)
         if self.f_star is not None:
-            set_("f_star", float(self.f_star))
+            f_star = float(self.f_star)
+            if not np.isfinite(f_star):
+                raise ValueError(
+                    f"problem {self.name!r}: f_star must be a finite number, or None "
+                    f"when unknown; got {self.f_star!r}"
+                )
+            set_("f_star", f_star)
         if self.family is None:
             if self.f is None:
                 raise ValueError(f"problem {self.name!r} needs f or a family")
@@ -112,6 +118,44 @@ class Problem:
             set_("data", jax.tree.map(jnp.asarray, self.data))
         for name, fn in zip(Oracles._fields, self.oracles(self.data), strict=True):
             set_(name, fn)
+        self._check_oracles()
+
+    def _check_oracles(self) -> None:
+        """Once, here: f returns a real scalar and grad has x's shape and dtype
+        (traced with jax.eval_shape, nothing is run); else ValueError naming the
+        problem and what was wrong. A wrong gradient shape would otherwise broadcast
+        silently and a complex f would be reported as a number."""
+        x = jax.ShapeDtypeStruct(self.x0.shape, self.x0.dtype)
+        # jax's own gradient of a real scalar f is right by construction
+        given = (("f", self.f),) + ((("grad", self.grad),) if self.family.grad else ())
+        for what, fn in given:
+            try:
+                out = jax.eval_shape(fn, x)
+            except Exception as exc:  # noqa: BLE001  (a user's function: anything)
+                msg = " ".join(str(exc).split())[:200]
+                raise ValueError(
+                    f"problem {self.name!r}: {what}(x0) failed under jax tracing: "
+                    f"{type(exc).__name__}: {msg}"
+                ) from None
+            got = (
+                f"shape {tuple(out.shape)} {out.dtype}"
+                if hasattr(out, "shape")
+                else type(out).__name__
+            )
+            if what == "f":
+                ok = hasattr(out, "shape") and out.shape == () and jnp.issubdtype(
+                    out.dtype, jnp.floating
+                )
+                need = "a real scalar"
+            else:
+                ok = hasattr(out, "shape") and (out.shape, out.dtype) == (
+                    x.shape, x.dtype
+                )
+                need = f"x's shape {tuple(x.shape)} and dtype {x.dtype}"
+            if not ok:
+                raise ValueError(
+                    f"problem {self.name!r}: {what} must return {need}, got {got}"
+                )
 
     def oracles(self, data: Any) -> Oracles:
         """f, grad, hess, residual of this problem's family with ``data``."""
