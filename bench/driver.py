@@ -32,12 +32,13 @@ from jax.flatten_util import ravel_pytree
 
 from bench import xla
 from bench.status import Status
-from optimizers.base import Optimizer, check_count
+from optimizers.base import COUNTERS, Optimizer, check_count
 from problems.base import Problem, bind
 
 NO_BUDGET = np.iinfo(np.int32).max
 # ticks per step a line search may take at most (its trial limit, plus one)
 _MAX_TRIALS = 41
+_NJEV = COUNTERS.index("njev")
 
 
 class Trace(NamedTuple):
@@ -50,6 +51,8 @@ class Trace(NamedTuple):
     nfev: jax.Array  # cumulative objective evaluations (the start counts one)
     njev: jax.Array  # cumulative gradient evaluations (the start counts one)
     nhev: jax.Array  # cumulative Hessian evaluations
+    nhvp: jax.Array  # cumulative Hessian-vector products
+    njac: jax.Array  # cumulative Jacobian evaluations (of a residual)
     done: jax.Array  # stopped at or before this row
     diverged: jax.Array  # an iteration produced a non-finite value
     x: jax.Array  # final iterate
@@ -60,7 +63,7 @@ class Trace(NamedTuple):
 
 class _Lane(NamedTuple):
     state: Any
-    counts: jax.Array  # (3,) nfev, njev, nhev
+    counts: jax.Array  # (len(COUNTERS),) cumulative oracle calls
     k: jax.Array  # iterations taken
     status: jax.Array  # Status code; RUNNING until the lane stops
     idle: jax.Array  # the last iteration left x unchanged
@@ -82,7 +85,7 @@ class Raw(NamedTuple):
     much as a hundred loop iterations on CPU. ``settle`` makes a Trace of it."""
 
     values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
-    counts: jax.Array  # (L, rows, 3): cumulative nfev, njev, nhev
+    counts: jax.Array  # (L, rows, len(COUNTERS)): cumulative oracle calls
     x: jax.Array  # (L, n) final iterates
     ends: jax.Array  # (L, 2): Status code, iterations taken
 
@@ -103,8 +106,9 @@ def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
         [bad, g_norm <= gtol, state.f <= f_target],
         [Status.DIVERGED, Status.CONVERGED, Status.TARGET], Status.RUNNING,
     ).astype(jnp.int32)  # fmt: skip
-    return _Lane(state, jnp.array([1, 1, 0], jnp.int32), jnp.array(0), status,
-                 jnp.array(False))  # fmt: skip
+    # init evaluates f and g once (Optimizer's contract)
+    start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
+    return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False))
 
 
 def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
@@ -120,14 +124,14 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     ended = running & (info.accepted | ~finite)
     keep = running & finite
     state = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, lane.state)
-    cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(jnp.int32)
+    cost = jnp.stack([jnp.asarray(getattr(info, c), jnp.int32) for c in COUNTERS])
     counts = lane.counts + jnp.where(running, cost, 0)
     k = lane.k + ended
     idle = jnp.where(ended, finite & jnp.all(new.x == lane.state.x), lane.idle)
     status = jnp.select(
         [~running, ~finite, ~ended, jnp.linalg.norm(state.g) <= a.gtol,
          idle & lane.idle, state.f <= f_target, k >= num_steps,
-         counts[1] >= a.max_njev],
+         counts[_NJEV] >= a.max_njev],
         [lane.status, Status.DIVERGED, Status.RUNNING, Status.CONVERGED,
          Status.STALLED, Status.TARGET, Status.MAX_STEPS, Status.MAX_NJEV],
         Status.RUNNING,
@@ -398,9 +402,7 @@ def settle(raw: Raw) -> Trace:
         f=values[..., 0],
         grad_norm=values[..., 1],
         step_size=np.where(after, 0.0, values[..., 2]),
-        nfev=counts[..., 0],
-        njev=counts[..., 1],
-        nhev=counts[..., 2],
+        **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
         done=frozen,
         diverged=diverged,
         x=np.asarray(raw.x),

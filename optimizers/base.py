@@ -9,6 +9,10 @@ from typing import Any, NamedTuple
 
 import jax
 
+# The oracle counters, in this order everywhere (StepInfo, the driver's counts, Trace,
+# the tables): adding a counter is a field of StepInfo and a name here.
+COUNTERS = ("nfev", "njev", "nhev", "nhvp", "njac")
+
 
 class StepInfo(NamedTuple):
     """What one call of ``step`` cost; reported per call, never carried in the state."""
@@ -20,6 +24,8 @@ class StepInfo(NamedTuple):
     # this call ended an iteration (x, f, g are the next iterate); False while a line
     # search is still trying steps
     accepted: jax.Array | bool = True
+    nhvp: jax.Array | int = 0  # Hessian-vector products in this call
+    njac: jax.Array | int = 0  # Jacobian evaluations of the residual in this call
 
 
 class Optimizer(NamedTuple):
