@@ -362,6 +362,7 @@ def solve_batch(
     gtol: float = 1e-10,
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
+    opt.check_problem(problem)
     x0s = check_starts(problem, x0s)
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)

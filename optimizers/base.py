@@ -51,10 +51,19 @@ class Optimizer(NamedTuple):
     params: dict[str, Any]  # every hyperparameter, defaults filled in (the label)
     hyper: tuple[str, ...] = ()  # the ones passed at run time, as ``hp``
     searches: bool = False  # steps are line-search trials (see StepInfo.accepted)
+    needs_residual: bool = False  # a least-squares method: only problems with r(x)
 
     def hp(self) -> dict[str, float]:
         """This optimizer's run-time hyperparameters, the ``hp`` of init and step."""
         return {k: self.params[k] for k in self.hyper}
+
+    def check_problem(self, problem: Any) -> None:
+        """ValueError, one line, when this optimizer cannot run on ``problem``."""
+        if self.needs_residual and problem.residual is None:
+            raise ValueError(
+                f"{self.name} is a least-squares method and {problem.label} has no "
+                "residual r(x) with f = sum r^2 (the MGH problems have one)"
+            )
 
     @property
     def label(self) -> str:
