@@ -1,6 +1,12 @@
 """Optimizers: ``optimizers.get(name, **hyperparameters)``; ``optimizers.names()``."""
 
-from optimizers import first_order, least_squares, second_order  # noqa: F401  (registers the optimizers)
+# importing the modules registers their optimizers
+from optimizers import (  # noqa: F401
+    first_order,
+    least_squares,
+    matrix_free,
+    second_order,
+)
 from optimizers.base import (
     COUNTERS,
     Optimizer,
