@@ -41,6 +41,10 @@ BATCH_CASES = {
     "newton": ("newton", {}, 200),
     "bfgs": ("bfgs", {}, QN_STEPS),
     "lbfgs": ("lbfgs", {}, QN_STEPS),
+    # an inner CG loop and lstsq under vmap; nhvp and njac per lane
+    "newton_cg": ("newton_cg", {}, 200),
+    "trust_ncg": ("trust_ncg", {}, 200),
+    "levenberg_marquardt": ("levenberg_marquardt", {}, 200),
 }
 
 
