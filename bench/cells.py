@@ -109,6 +109,7 @@ def _build(spec: CellSpec) -> Cell:
         params = {**peers.peer_defaults(spec.optimizer), **spec.optimizer_params}
         return Cell(problem, spec.optimizer, params, None)
     opt = optimizers.get(spec.optimizer, **spec.optimizer_params)
+    opt.check_problem(problem)
     return Cell(problem, spec.optimizer, dict(opt.params), opt)
 
 

@@ -32,12 +32,13 @@ from jax.flatten_util import ravel_pytree
 
 from bench import thinning, xla
 from bench.status import Status
-from optimizers.base import Optimizer, check_count
+from optimizers.base import COUNTERS, Optimizer, check_count
 from problems.base import Problem, bind
 
 NO_BUDGET = np.iinfo(np.int32).max
 # ticks per step a line search may take at most (its trial limit, plus one)
 _MAX_TRIALS = 41
+_NJEV = COUNTERS.index("njev")
 
 
 class Trace(NamedTuple):
@@ -50,6 +51,8 @@ class Trace(NamedTuple):
     nfev: jax.Array  # cumulative objective evaluations (the start counts one)
     njev: jax.Array  # cumulative gradient evaluations (the start counts one)
     nhev: jax.Array  # cumulative Hessian evaluations
+    nhvp: jax.Array  # cumulative Hessian-vector products
+    njac: jax.Array  # cumulative Jacobian evaluations (of a residual)
     done: jax.Array  # stopped at or before this row
     diverged: jax.Array  # an iteration produced a non-finite value
     x: jax.Array  # final iterate
@@ -57,17 +60,17 @@ class Trace(NamedTuple):
     status: jax.Array | None = None  # bench.status.Status code, per run
     n_steps: jax.Array | None = None  # iterations taken, per run
     step: jax.Array | None = None  # the step each row holds (0..n unless thinned)
-    at_tol: jax.Array | None = None  # per run: step, nfev, njev, nhev at the first
+    at_tol: jax.Array | None = None  # per run: step and COUNTERS at the first
     # row with f <= f_tol (-1: none): exact whatever the thinning
 
 
 class _Lane(NamedTuple):
     state: Any
-    counts: jax.Array  # (3,) nfev, njev, nhev
+    counts: jax.Array  # (len(COUNTERS),) cumulative oracle calls
     k: jax.Array  # iterations taken
     status: jax.Array  # Status code; RUNNING until the lane stops
     idle: jax.Array  # the last iteration left x unchanged
-    at_tol: jax.Array  # (1 + 3,) step and counts of the first row with f <= f_tol
+    at_tol: jax.Array  # (1 + len(COUNTERS),) step, counts at the first f <= f_tol
 
 
 class Args(NamedTuple):
@@ -87,9 +90,9 @@ class Raw(NamedTuple):
     much as a hundred loop iterations on CPU. ``settle`` makes a Trace of it."""
 
     values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
-    counts: jax.Array  # (L, rows, 3): cumulative nfev, njev, nhev
+    counts: jax.Array  # (L, rows, len(COUNTERS)): cumulative oracle calls
     x: jax.Array  # (L, n) final iterates
-    ends: jax.Array  # (L, 2 + 4): Status code, iterations taken, at_tol
+    ends: jax.Array  # (L, 2 + 1 + len(COUNTERS)): Status code, iterations, at_tol
 
 
 def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
@@ -115,9 +118,10 @@ def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
         [bad, g_norm <= gtol, state.f <= f_target],
         [Status.DIVERGED, Status.CONVERGED, Status.TARGET], Status.RUNNING,
     ).astype(jnp.int32)  # fmt: skip
-    counts = jnp.array([1, 1, 0], jnp.int32)
-    return _Lane(state, counts, jnp.array(0), status, jnp.array(False),
-                 jnp.full(1 + counts.shape[0], -1, jnp.int32))  # fmt: skip
+    # init evaluates f and g once (Optimizer's contract)
+    start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
+    return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False),
+                 jnp.full(1 + len(COUNTERS), -1, jnp.int32))  # fmt: skip
 
 
 def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
@@ -133,14 +137,14 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     ended = running & (info.accepted | ~finite)
     keep = running & finite
     state = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, lane.state)
-    cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(jnp.int32)
+    cost = jnp.stack([jnp.asarray(getattr(info, c), jnp.int32) for c in COUNTERS])
     counts = lane.counts + jnp.where(running, cost, 0)
     k = lane.k + ended
     idle = jnp.where(ended, finite & jnp.all(new.x == lane.state.x), lane.idle)
     status = jnp.select(
         [~running, ~finite, ~ended, jnp.linalg.norm(state.g) <= a.gtol,
          idle & lane.idle, state.f <= f_target, k >= num_steps,
-         counts[1] >= a.max_njev],
+         counts[_NJEV] >= a.max_njev],
         [lane.status, Status.DIVERGED, Status.RUNNING, Status.CONVERGED,
          Status.STALLED, Status.TARGET, Status.MAX_STEPS, Status.MAX_NJEV],
         Status.RUNNING,
@@ -403,6 +407,7 @@ def solve_batch(
     gtol: float = 1e-10,
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
+    opt.check_problem(problem)
     x0s = check_starts(problem, x0s)
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)
@@ -449,9 +454,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         f=values[..., 0],
         grad_norm=values[..., 1],
         step_size=np.where(after, 0.0, values[..., 2]),
-        nfev=counts[..., 0],
-        njev=counts[..., 1],
-        nhev=counts[..., 2],
+        **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
         done=frozen,
         diverged=diverged,
         x=np.asarray(raw.x),

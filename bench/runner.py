@@ -24,6 +24,7 @@ import pandas as pd
 from bench import driver, rates, results, rundir, status, thinning, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
+from optimizers.base import COUNTERS
 
 __all__ = [
     "Cell", "CellSpec", "Settings", "families", "prepare", "run", "starting_points",
@@ -72,9 +73,7 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
                 "f": tr.f[lane, rows],
                 "grad_norm": tr.grad_norm[lane, rows],
                 "step_size": tr.step_size[lane, rows],
-                "nfev": tr.nfev[lane, rows],
-                "njev": tr.njev[lane, rows],
-                "nhev": tr.nhev[lane, rows],
+                **{c: getattr(tr, c)[lane, rows] for c in COUNTERS},
                 # this run's measured wall, spread evenly over its steps
                 "time_s": steps * run_s / max(k, 1),
                 "path": tr.path[lane, rows] if fam.record_path else None,
@@ -139,9 +138,7 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "final_f": float(tr["f"][-1]),
                 "final_grad_norm": float(tr["grad_norm"][-1]),
                 "n_steps": int(tr["step"][-1]),
-                "nfev": int(tr["nfev"][-1]),
-                "njev": int(tr["njev"][-1]),
-                "nhev": int(tr["nhev"][-1]),
+                **{c: int(tr[c][-1]) for c in COUNTERS},
                 "rate_theory": rates.theoretical_rate(
                     p.name, p.params, cell.optimizer, cell.params
                 ),
