@@ -147,7 +147,7 @@ def environment() -> dict[str, Any]:
     import jax
     import jaxlib
 
-    from bench import xla
+    from bench import fingerprint, xla
 
     versions = {"python": platform.python_version(), "jax": jax.__version__}
     versions["jaxlib"] = jaxlib.__version__
@@ -177,6 +177,7 @@ def environment() -> dict[str, Any]:
         "versions": versions,
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": fingerprint.cpu(),  # model and instruction-set extensions
         "cpu_count": os.cpu_count(),
         "cpus_usable": affinity,
         "thread_env": {k: os.environ.get(k) for k in thread_vars},
@@ -216,3 +217,18 @@ def _git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def read_run(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A run folder's runs table and manifest; ValueError naming what is missing or
+    unreadable."""
+    run_dir = Path(run_dir)
+    try:
+        runs = pd.read_parquet(run_dir / "runs.parquet")
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"{run_dir} is not a readable run folder (runs.parquet and "
+            f"manifest.json): {' '.join(str(exc).split())}"
+        ) from None
+    return runs, manifest

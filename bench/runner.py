@@ -42,21 +42,26 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     n = s.num_steps
     batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
                               fam.record_path, fam.batched_data)  # fmt: skip
-    single, _ = driver.program(first.problem, first.opt, n, 1)
     bargs = fam.batch_args()
     tr = driver.settle(batch(bargs))
-    before_timing()
-    batch_s = timing.wall_seconds(lambda: batch(bargs))
+    if fam.timed:
+        single, _ = driver.program(first.problem, first.opt, n, 1)
+        before_timing()
+        batch_s = timing.wall_seconds(lambda: batch(bargs))
+    else:  # counts only (the CI regression suite times its calls itself)
+        batch_s = np.nan
     per_start = []
     for lane in range(fam.lanes):
         i, j = divmod(lane, s.starts)
         p = fam.cells[i].problem
         k = int(tr.n_steps[lane])
         rows = slice(0, k + 1)
-        run_args = fam.lane_args(i, j, None)
-        run_s = timing.wall_seconds(lambda a=run_args: single(a))
-        time_to_tol = np.nan
-        if p.f_star is not None:  # unknown f*: the target is only known after the run
+        run_s = time_to_tol = np.nan
+        if fam.timed:
+            run_args = fam.lane_args(i, j, None)
+            run_s = timing.wall_seconds(lambda a=run_args: single(a))
+        # unknown f*: the target is only known after the run
+        if fam.timed and p.f_star is not None:
             target = p.f_star + results.solved_threshold(p.f_star, s.tol)
             if (tr.f[lane, rows] <= target).any():
                 tol_args = fam.lane_args(i, j, target)
@@ -71,7 +76,7 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
                 "njev": tr.njev[lane, rows],
                 "nhev": tr.nhev[lane, rows],
                 # this run's measured wall, spread evenly over its steps
-                "time_s": np.arange(k + 1) * run_s / max(k, 1),
+                "time_s": np.arange(k + 1) * run_s / max(k, 1),  # NaN if untimed
                 "path": tr.path[lane, rows] if fam.record_path else None,
                 "status": status.label(tr.status[lane]),
                 "run_s": run_s,
@@ -196,17 +201,19 @@ def run(
     suite: str,
     command: list[str],
     progress: bool = True,
+    timed: bool = True,
 ) -> pd.DataFrame:
     """Run every cell, writing the tables as families finish (at most every
     SAVE_EVERY_S: a crash keeps what was written, an interrupt everything). A
     family that raises is recorded as failed, cell by cell, in the manifest and the
     run goes on; Ctrl-C stops the run, marks the manifest "interrupted" and
-    re-raises."""
+    re-raises. ``timed=False`` runs the batched programs only: counts and traces,
+    with run_s, time_to_tol_s and run_s_batched NaN."""
     with results.one_blas_thread():  # before the manifest, which records it
-        return _run(cells, settings, Path(out_dir), suite, command, progress)
+        return _run(cells, settings, Path(out_dir), suite, command, progress, timed)
 
 
-def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
+def _run(cells, settings, out_dir, suite, command, progress, timed) -> pd.DataFrame:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = results.manifest(command, suite, asdict(settings))
     results.write_json(meta, out_dir / "manifest.json")
@@ -242,7 +249,7 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
         return runs
 
     fams = families(cells)
-    ours = [Family(f, settings) for f in fams if f[0].opt is not None]
+    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     compiler = Compiler(ours)
     with _progress(progress, len(cells)) as advance:
