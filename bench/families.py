@@ -35,8 +35,9 @@ def _record_path(cell: Cell) -> bool:
 class Family:
     """The lanes of one family (cells x starts) and its programs' arguments."""
 
-    def __init__(self, cells: list[Cell], s: Settings) -> None:
+    def __init__(self, cells: list[Cell], s: Settings, timed: bool = True) -> None:
         self.cells, self.s = cells, s
+        self.timed = timed  # False: no one-lane program, no per-start times
         self.first = cells[0]
         self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
         self.record_path = _record_path(self.first)
@@ -58,7 +59,8 @@ class Family:
         with cache.CompileStats(this_thread=True) as stats:
             _, a = driver.program(p, opt, n, self.lanes, self.record_path,
                                   self.batched_data, self.s.trace)  # fmt: skip
-            _, b = driver.program(p, opt, n, 1, trace=self.s.trace)
+            _, b = (driver.program(p, opt, n, 1, trace=self.s.trace) if self.timed
+                    else (None, 0.0))  # fmt: skip
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
         return a + b, cached, stats.as_dict()
 

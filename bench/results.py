@@ -197,7 +197,9 @@ def read_run(
     runs_path, traces_path = run_dir / "runs.parquet", run_dir / "traces.parquet"
     if not keys and not runs_path.exists():
         raise FileNotFoundError(f"{runs_path} not found: nothing to report")
-    columns = None if keys else trace_columns  # parts: f is needed for best f*
+    columns = None  # parts: f is needed for best f*; _latest_rows needs the keys
+    if trace_columns is not None and not keys:
+        columns = list(dict.fromkeys(["problem", "config", *trace_columns]))
     runs_l, traces_l = [], []
     if runs_path.exists():
         runs_l.append(_read_table(runs_path, run_dir, run_id, REQUIRED_RUNS))
@@ -213,8 +215,8 @@ def read_run(
     if keys and len(runs):
         tol = float(manifest.get("tol", runs["tol"].iloc[0] if "tol" in runs else 0))
         runs, traces = with_best_f_star(runs, traces, tol)
-        if trace_columns is not None:
-            traces = traces[[c for c in trace_columns if c in traces]]
+    if trace_columns is not None and len(traces.columns):
+        traces = traces[[c for c in trace_columns if c in traces]]
     return runs, traces, manifest
 
 
@@ -353,7 +355,7 @@ def environment() -> dict[str, Any]:
     import jax
     import jaxlib
 
-    from bench import xla
+    from bench import fingerprint, xla
 
     versions = {"python": platform.python_version(), "jax": jax.__version__}
     versions["jaxlib"] = jaxlib.__version__
@@ -383,6 +385,7 @@ def environment() -> dict[str, Any]:
         "versions": versions,
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": fingerprint.cpu(),  # model and instruction-set extensions
         "cpu_count": os.cpu_count(),
         "cpus_usable": affinity,
         "thread_env": {k: os.environ.get(k) for k in thread_vars},

@@ -41,12 +41,15 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     n = s.num_steps
     batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
                               fam.record_path, fam.batched_data, s.trace)  # fmt: skip
-    single, _ = driver.program(first.problem, first.opt, n, 1, trace=s.trace)
     bargs = fam.batch_args()
     tr = driver.settle(batch(bargs), n, s.trace)
     between_calls()
-    before_timing()
-    batch_s = timing.wall_seconds(lambda: batch(bargs))
+    if fam.timed:
+        single, _ = driver.program(first.problem, first.opt, n, 1, trace=s.trace)
+        before_timing()
+        batch_s = timing.wall_seconds(lambda: batch(bargs))
+    else:  # counts only (the CI regression suite times its calls itself)
+        batch_s = np.nan
     per_start = []
     for lane in range(fam.lanes):
         between_calls()
@@ -55,14 +58,15 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
         k = int(tr.n_steps[lane])
         steps = tr.step[lane, : np.searchsorted(tr.step[lane], k) + 1]
         rows = slice(0, len(steps))
-        run_args = fam.lane_args(i, j, None)
-        run_s = timing.wall_seconds(lambda a=run_args: single(a))
-        time_to_tol = np.nan
+        run_s = time_to_tol = np.nan
+        if fam.timed:
+            run_args = fam.lane_args(i, j, None)
+            run_s = timing.wall_seconds(lambda a=run_args: single(a))
         at_tol = None  # the driver's record: exact whatever the thinning
         if p.f_star is not None:  # unknown f*: the target is only known after the run
             target = tol_target(p, s.tol)
             at_tol = tr.at_tol[lane]
-            if at_tol[0] >= 0:
+            if fam.timed and at_tol[0] >= 0:
                 tol_args = fam.lane_args(i, j, target)
                 if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
                     time_to_tol = timing.wall_seconds(lambda a=tol_args: single(a))
@@ -75,7 +79,7 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
                 "step_size": tr.step_size[lane, rows],
                 **{c: getattr(tr, c)[lane, rows] for c in COUNTERS},
                 # this run's measured wall, spread evenly over its steps
-                "time_s": steps * run_s / max(k, 1),
+                "time_s": steps * run_s / max(k, 1),  # NaN if untimed
                 "path": tr.path[lane, rows] if fam.record_path else None,
                 "status": status.label(tr.status[lane]),
                 "run_s": run_s,
@@ -194,6 +198,7 @@ def run(
     *,
     resume: dict | None = None,
     cell_timeout: float | None = None,
+    timed: bool = True,
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -203,13 +208,14 @@ def run(
     SIGTERM the CLI turns into one) consolidates, marks the manifest "interrupted"
     and re-raises. ``out_dir``: a folder claimed here (absent or empty), or one the
     caller claimed. ``resume``: the manifest of the run to continue (its cells that
-    are not in ``cells`` are kept as they are)."""
+    are not in ``cells`` are kept as they are). ``timed=False`` runs the batched
+    programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout)  # fmt: skip
+                        cell_timeout, timed)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
@@ -244,7 +250,7 @@ def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, timed) -> pd.DataFrame:  # fmt: skip
     meta = _manifest(cells, settings, suite, command, resume, cell_timeout)
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
@@ -268,7 +274,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         return runs
 
     fams = families(cells)
-    ours = [Family(f, settings) for f in fams if f[0].opt is not None]
+    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     compiler = Compiler(ours)
     failed = False

@@ -7,6 +7,7 @@ import re
 from typing import Any, NoReturn
 
 from bench import suites
+from bench.cli import compare
 from bench.cli.common import EXIT_USAGE, _prog
 from bench.cli.run import cmd_run
 from bench.cli.show import cmd_cache, cmd_list, cmd_report
@@ -246,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cache.add_argument("--clear", action="store_true", help="empty the cache")
     cache.set_defaults(func=cmd_cache)
+    compare.add_parser(sub, fmt)
     return parser
 
 
