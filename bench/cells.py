@@ -13,7 +13,7 @@ import optimizers
 import problems
 from bench.driver import check_tolerance
 from bench.suites import CellSpec
-from optimizers.base import check_count
+from optimizers.base import OPTAX_BUILT, OPTAX_PREFIX, check_count
 from problems.base import Problem, make_label
 
 
@@ -55,7 +55,10 @@ class Cell:
 
     @property
     def source(self) -> str:
-        """``optbench``, or the peer library (``optax`` runs in our driver)."""
+        """``optbench``, the peer library, or ``optax`` for optax's update rules (in
+        our driver: ``optax:NAME`` and names registered with register_optax)."""
+        if self.optimizer in OPTAX_BUILT:
+            return "optax"
         return self.optimizer.split(":")[0] if ":" in self.optimizer else "optbench"
 
 
@@ -89,12 +92,7 @@ def _spec_label(spec: CellSpec) -> str:
 
 def _build(spec: CellSpec) -> Cell:
     problem = problems.get(spec.problem, **spec.problem_params)
-    if spec.optimizer.startswith("optax:"):  # optax's update rule in our driver
-        from bench.peers import optax
-
-        opt = optax.optimizer(spec.optimizer.split(":", 1)[1], spec.optimizer_params)
-        return Cell(problem, spec.optimizer, dict(opt.params), opt)
-    if ":" in spec.optimizer:
+    if ":" in spec.optimizer and not spec.optimizer.startswith(OPTAX_PREFIX):
         from bench import peers
 
         peers.check_peer(spec.optimizer, spec.optimizer_params)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import driver, rates, results, status, timing
+from bench import driver, plugins, rates, results, status, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families
 
@@ -125,7 +125,9 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "problem_params": json.dumps(p.params, sort_keys=True),
                 "dim": p.dim,
                 "optimizer_params": json.dumps(cell.params, sort_keys=True),
-                "lr": float(cell.params.get("lr", np.nan)),
+                "lr": float(  # optax's optimizers call it learning_rate
+                    cell.params.get("lr", cell.params.get("learning_rate", np.nan))
+                ),
                 "source": cell.source,
                 "start": j,
                 "status": tr["status"],
@@ -209,6 +211,7 @@ def run(
 def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = results.manifest(command, suite, asdict(settings))
+    meta["plugins"] = plugins.records()  # path, SHA-256 and names of each plugin
     results.write_json(meta, out_dir / "manifest.json")
     all_runs: list[pd.DataFrame] = []
     all_traces: list[pd.DataFrame] = []

@@ -29,12 +29,14 @@ from bench.spec import parse_spec
 
 
 def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
-    """The suite to run (overrides applied) and the merged settings."""
+    """The suite to run (overrides applied) and the merged settings; ``plugins``:
+    the config's then --plugin's, to load before the cells are built."""
     loaded = config.load_config(args.config) if args.config else None
     if loaded is not None:
         suite, settings = loaded.suite, dict(loaded.settings)
     else:
         suite, settings = suites.get(args.suite or "default"), {}
+    settings["plugins"] = [*(loaded.plugins if loaded else ()), *(args.plugin or ())]
     if args.problems is not None or args.optimizers is not None:
         # A bare command line with its own selection is not the default suite.
         name = None if (args.suite or args.config) else "custom"
@@ -139,8 +141,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
     set_precision(settings["precision"])
+    from bench import plugins, runner
 
-    from bench import runner
+    plugins.load(settings["plugins"])  # before any name is looked up
 
     s = runner.Settings(
         starts=settings.get("starts", runner.Settings.starts),
