@@ -6,65 +6,51 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
-from test_cli import bench as bench_cli  # the CLI in a subprocess, as a user runs it
 
 import bench
-import optimizers
 import problems
 
-KEYS = ["problem", "config", "start"]
-SAME = ["final_f", "final_grad_norm", "n_steps", "nfev", "njev", "nhev", "status",
-        "solved", "source", "optimizer_params"]  # fmt: skip
+# bench.run with objects against the CLI on the same cells: test_plugins.py's round
+# trip (one CLI run serves both)
 
 
 @pytest.fixture(scope="module")
-def from_python():
-    """Objects (a built problem, a built optimizer) beside a SPEC."""
-    return bench.run(
-        problems=[problems.get("rosenbrock", n=2)],
-        optimizers=[optimizers.get("bfgs"), "adam[lr=[1e-2,1e-1]]"],
-        starts=2, steps=30, cache=False,
-    )  # fmt: skip
-
-
-def test_bench_run_with_objects_equals_the_cli(from_python, tmp_path):
-    out = tmp_path / "cli"
-    r = bench_cli("run", "--problems", "rosenbrock", "--optimizers", "bfgs",
-                  "adam[lr=[1e-2,1e-1]]", "--starts", "2", "--steps", "30",
-                  "--no-report", "--out", str(out), cwd=tmp_path)  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    cli = bench.load(out)
-    assert cli.out_dir == out and from_python.out_dir is None
-    ours = from_python.runs.sort_values(KEYS).reset_index(drop=True)
-    theirs = cli.runs.sort_values(KEYS).reset_index(drop=True)
-    assert list(ours.columns) == list(theirs.columns)  # the stored schema
-    assert len(ours) == 3 * 2
-    pd.testing.assert_frame_equal(ours[KEYS + SAME], theirs[KEYS + SAME])
-    t_ours = from_python.traces.sort_values([*KEYS, "step"])
-    t_cli = cli.traces.sort_values([*KEYS, "step"])
-    assert list(t_ours.columns) == list(t_cli.columns)
-    np.testing.assert_array_equal(t_ours["f"], t_cli["f"])
-    np.testing.assert_array_equal(t_ours["njev"], t_cli["njev"])
-
-
-def test_report_of_an_in_memory_run_and_load(from_python, tmp_path):
-    report = from_python.report(tmp_path / "mine")
-    assert (report / "report.md").is_file() and (report / "index.html").is_file()
-    back = bench.load(tmp_path / "mine")
-    pd.testing.assert_frame_equal(back.runs, from_python.runs)
-    with pytest.raises(ValueError, match="in memory only"):
-        from_python.report()
-
-
-def test_a_notebook_problem_against_the_standard_optimizers(tmp_path):
+def notebook():
+    """A notebook user's own function against a standard optimizer and a grid."""
     mine = problems.Problem(name="shifted_bowl", f=lambda x: jnp.sum((x - 3.0) ** 2),
                             x0=jnp.zeros(3), f_star=0.0)  # fmt: skip
-    res = bench.run([mine], ["bfgs"], starts=1, steps=20, cache=False,
-                    out=tmp_path / "run")  # fmt: skip
-    assert res.out_dir == tmp_path / "run" and (res.out_dir / "runs.parquet").is_file()
-    (row,) = res.runs.itertuples()
-    assert row.problem == "shifted_bowl" and row.solved
-    np.testing.assert_allclose(row.final_f, 0.0, atol=1e-20)
+    res = bench.run([mine], ["bfgs", "gd[lr=[0.25,0.5]]"], starts=2, steps=40,
+                    cache=False)  # fmt: skip
+    return mine, res
+
+
+def test_a_notebook_problem_against_the_standard_optimizers(notebook):
+    _, res = notebook
+    assert res.out_dir is None and set(res.runs.problem) == {"shifted_bowl"}
+    assert len(res.runs) == 3 * 2 and res.runs.solved.all()
+    # gd on f = |x - 3|^2: x1 = x0 - 2 lr (x0 - 3); lr = 1/4 halves the distance to
+    # x* each step (f_k = f_0 / 4^k from the standard start 0), lr = 1/2 lands on x*
+    gd = res.traces[(res.traces.config == "gd[armijo=False,lr=0.25]")
+                    & (res.traces.start == 0)]  # fmt: skip
+    np.testing.assert_allclose(gd.f.iloc[:6], 27.0 / 4.0 ** np.arange(6), rtol=1e-12)
+    exact = res.runs[res.runs.config == "gd[armijo=False,lr=0.5]"]
+    assert (exact.n_steps == 1).all() and (exact.final_f <= 1e-28).all()
+
+
+def test_report_of_an_in_memory_run_load_and_out(notebook, tmp_path):
+    mine, res = notebook
+    report = res.report(tmp_path / "mine")
+    assert (report / "report.md").is_file() and (report / "index.html").is_file()
+    back = bench.load(tmp_path / "mine")
+    assert back.out_dir == tmp_path / "mine"
+    pd.testing.assert_frame_equal(back.runs, res.runs)
+    pd.testing.assert_frame_equal(back.traces, res.traces)
+    with pytest.raises(ValueError, match="in memory only"):
+        res.report()
+    kept = bench.run([mine], ["bfgs"], starts=2, steps=40, cache=False,
+                     out=tmp_path / "kept")  # fmt: skip
+    assert kept.out_dir == tmp_path / "kept"
+    assert (kept.out_dir / "runs.parquet").is_file()
 
 
 def test_bad_input_names_the_problem_and_runs_nothing(tmp_path):

@@ -194,13 +194,18 @@ def test_bad_plugin_exits_2_with_one_line_and_writes_nothing(case, bad_plugin_ru
 # ---------------------------------------------------------------------- round trip
 
 
-def test_example_plugin_round_trip_through_the_cli(tmp_path):
+KEYS = ["problem", "config", "start"]
+
+
+def test_example_plugin_round_trip_through_the_cli_and_bench_run(loaded, tmp_path):
     """Register (a --plugin and a config's plugin), run the plugin's optimizer on the
     plugin's problem and a built-in one beside built-ins, read the tables and the
     manifest, then build the report in a process that never loads the plugin (the
-    bowl is 2-D: its contour plot cannot rebuild it, and must not need to)."""
-    (tmp_path / "bowl.py").write_text(BOWL)
-    cfg = tmp_path / "mine.toml"
+    bowl is 2-D: its contour plot cannot rebuild it, and must not need to).
+    bench.run with objects (a built problem, a built optimizer) on the same cells
+    gives the same tables."""
+    bowl_path = Path(loaded[1].path)
+    cfg = bowl_path.parent / "mine.toml"  # plugins are relative to the config
     cfg.write_text(
         'plugins = ["bowl.py"]\nproblems = ["test_bowl", "rosenbrock"]\n'
         'optimizers = ["adagrad_norm[lr=[0.5,1]]", "bfgs"]\nstarts = 2\nsteps = 40\n'
@@ -225,6 +230,24 @@ def test_example_plugin_round_trip_through_the_cli(tmp_path):
         EXAMPLE.read_bytes()
     ).hexdigest()
     assert recorded["bowl.py"]["problems"] == ["test_bowl"]
+
+    mine = bench.run(
+        problems=[problems.get("test_bowl"), "rosenbrock"],
+        optimizers=["adagrad_norm[lr=[0.5,1]]", optimizers.get("bfgs")],
+        starts=2, steps=40, plugins=[str(EXAMPLE), str(bowl_path)], cache=False,
+    )  # fmt: skip
+    ours = mine.runs.sort_values(KEYS).reset_index(drop=True)
+    theirs = runs.sort_values(KEYS).reset_index(drop=True)
+    assert list(ours.columns) == list(theirs.columns)  # the stored schema
+    same = ["final_f", "final_grad_norm", "n_steps", "nfev", "njev", "status",
+            "solved", "source", "optimizer_params", "problem_params"]  # fmt: skip
+    pd.testing.assert_frame_equal(ours[KEYS + same], theirs[KEYS + same])
+    traces = pd.read_parquet(out / "traces.parquet").sort_values([*KEYS, "step"])
+    t_ours = mine.traces.sort_values([*KEYS, "step"])
+    assert list(t_ours.columns) == list(traces.columns)
+    np.testing.assert_array_equal(t_ours["f"], traces["f"])
+    np.testing.assert_array_equal(t_ours["njev"], traces["njev"])
+
     r = bench_cli("report", str(out), cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     report = (out / "report" / "report.md").read_text()
