@@ -120,7 +120,7 @@ def _load(ref: str, path: Path, module: str | None) -> Plugin:
     except BaseException as exc:
         sys.modules.pop(name, None)
         unload(_registered(ref, path, sha, before))
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
+        if isinstance(exc, KeyboardInterrupt):
             raise
         raise ValueError(_describe(ref, path, exc)) from None
     plugin = _registered(ref, path, sha, before)

@@ -138,7 +138,15 @@ def get(name: str, **params: Any) -> Optimizer:
             f"accepted: {', '.join(accepted) or '(none)'}"
             + (" (lr for learning_rate)" if "learning_rate" in accepted else "")
         )
-    opt = fn(**params)
+    try:
+        opt = fn(**params)
+    except (ValueError, TypeError):  # a bad value, said by the factory
+        raise
+    except Exception as exc:  # a plugin's bug: one line naming where
+        raise ValueError(
+            f"optimizer {name!r}: its factory ({defined_at(fn)}) raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(opt, Optimizer):
         raise ValueError(
             f"optimizer {name!r}: its factory ({defined_at(fn)}) returned "

@@ -286,7 +286,15 @@ def _cached(name: str, key: tuple[tuple[str, str, Any], ...]) -> Problem:
 
 def _build(name: str, params: dict[str, Any]) -> Problem:
     fn = _REGISTRY[name]
-    p = fn(**params)
+    try:
+        p = fn(**params)
+    except (ValueError, TypeError):  # a bad value, said by the constructor
+        raise
+    except Exception as exc:  # a plugin's bug: one line naming where
+        raise ValueError(
+            f"problem {name!r}: its constructor ({defined_at(fn)}) raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(p, Problem):
         raise ValueError(
             f"problem {name!r}: its constructor ({defined_at(fn)}) returned "
