@@ -15,6 +15,7 @@ TOML config (``python -m bench run --config FILE.toml``), every key optional::
     precision = "float64"
     trace = "log:50"            # trace rows kept: full, every:K or log:N
 
+    plugins = ["my_opts.py", "mypkg.my_module"]  # files relative to this file
     [[groups]]                  # more groups, each its own problems x optimizers
     problems = ["mlp"]
     optimizers = ["adam[lr=[3e-3,1e-2,3e-2]]"]
@@ -37,7 +38,7 @@ from bench.suites import Group, Suite, get, names, override
 
 SETTING_KEYS = ("starts", "steps", "max_njev", "gtol", "tol", "seed", "precision",
                 "trace")  # fmt: skip
-_CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups")
+_CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups", "plugins")
 MAX_CONFIG_BYTES = 2**20
 
 
@@ -45,6 +46,7 @@ MAX_CONFIG_BYTES = 2**20
 class Config:
     suite: Suite
     settings: dict[str, Any] = field(default_factory=dict)  # keys of SETTING_KEYS
+    plugins: tuple[str, ...] = ()  # files (absolute) and module names, to load first
 
 
 def load_config(path: str | Path) -> Config:
@@ -136,7 +138,23 @@ def parse_config(data: dict[str, Any], path: str | Path = "config") -> Config:
     for k, v in settings.items():
         check_setting(k, v, where)
     _check_specs(suite, where)
-    return Config(suite, settings)
+    return Config(suite, settings, _plugins(data, path, where))
+
+
+def _plugins(data: dict[str, Any], path: str | Path, where: str) -> tuple[str, ...]:
+    """The config's plugins, paths made relative to the config file's folder."""
+    from bench.plugins import is_path
+
+    refs = data.get("plugins", [])
+    if not isinstance(refs, list) or not all(
+        isinstance(r, str) and r.strip() for r in refs
+    ):
+        raise ValueError(
+            f"{where}: plugins must be a list of Python files or module names, e.g. "
+            'plugins = ["my_opts.py", "mypkg.my_module"]'
+        )
+    base = Path(path).parent
+    return tuple(str(base / r) if is_path(r, base) else r for r in refs)
 
 
 def path_stem(path: str | Path) -> str:

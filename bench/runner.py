@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import driver, rates, results, rundir, status, thinning, timing
+from bench import driver, plugins, rates, results, rundir, status, thinning, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
 from optimizers.base import COUNTERS
@@ -133,7 +133,9 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "problem_params": json.dumps(p.params, sort_keys=True),
                 "dim": p.dim,
                 "optimizer_params": json.dumps(cell.params, sort_keys=True),
-                "lr": float(cell.params.get("lr", np.nan)),
+                "lr": float(  # optax's optimizers call it learning_rate
+                    cell.params.get("lr", cell.params.get("learning_rate", np.nan))
+                ),
                 "source": cell.source,
                 "start": j,
                 "status": tr["status"],
@@ -233,6 +235,7 @@ def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
             selection=selection,
             sessions=[],
             cell_timeout=cell_timeout,
+            plugins=plugins.records(),  # path, SHA-256 and names of each plugin
         )
         meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0,
                            "seconds": 0}  # fmt: skip

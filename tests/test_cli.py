@@ -110,6 +110,14 @@ BAD = {
         ["run", "--problems", "rosenbrock", "--optimizers", "scipy:Nope"],
         "unknown peer 'scipy:Nope'; valid names:",
     ),
+    "unknown optax optimizer": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "optax:no_such_alias"],
+        "unknown optax optimizer 'optax:no_such_alias'; optax's optimizers: adabelief",
+    ),
+    "optax hyperparameter": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "optax:lion[eps=1e-8]"],
+        "optimizer 'optax:lion' has no hyperparameter eps; accepted: learning_rate",
+    ),
     "malformed spec": (
         ["run", "--problems", "rosenbrock", "--optimizers", "adam[lr="],
         "malformed spec 'adam[lr=': expected a value for 'lr' at the end",

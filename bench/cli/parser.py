@@ -34,8 +34,8 @@ class _Parser(argparse.ArgumentParser):
 RUN_EPILOG = """\
 SPEC is NAME or NAME[k=v,k2=[a,b,...]]: values are int, float (1e-3), bool
 (true/false) or string; a [list] is a sweep and lists expand to their cartesian
-product. Optimizer names include peers (python -m bench list). Quote specs in the
-shell: [ ] are glob characters.
+product. Optimizer names include peers and optax:NAME for every optax optimizer
+(python -m bench list). Quote specs in the shell: [ ] are glob characters.
 
 examples:
   python -m bench run                                  # the default suite
@@ -43,6 +43,7 @@ examples:
   python -m bench run --problems 'rosenbrock[n=[2,10]]' --optimizers bfgs 'gd[lr=1e-3]'
   python -m bench run --suite default --optimizers 'adam[lr=[1e-3,1e-2]]' scipy:L-BFGS-B
   python -m bench run --config mine.toml --starts 8 --out results/mine
+  python -m bench run --plugin my_opts.py --optimizers polyak bfgs 'optax:lion'
 
 --problems alone keeps, for each problem, the optimizers its suite group gives that
 problem (tuned learning rates follow their problem); --optimizers alone runs them on
@@ -61,6 +62,7 @@ config file (TOML), every key optional:
   tol = 1e-8
   seed = 0
   precision = "float64"
+  plugins = ["my_opts.py"]       # files (relative to this file) or module names
   [[groups]]                     # more problems x optimizers groups
   problems = ["mlp"]
   optimizers = ["adam[lr=[3e-3,1e-2]]"]
@@ -133,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="optimizers to run, replacing the suite's (e.g. 'adam[lr=1e-2]' "
         "scipy:BFGS)",
     )
+    _plugin_argument(run)
     run.add_argument(
         "--starts", type=int, metavar="N", help="starting points per cell (default 4)"
     )
@@ -223,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="what to list (default all)",
     )
+    _plugin_argument(lst)
     lst.set_defaults(func=cmd_list)
 
     rep = sub.add_parser(
@@ -249,6 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     cache.set_defaults(func=cmd_cache)
     compare.add_parser(sub, fmt)
     return parser
+
+
+def _plugin_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        metavar="FILE.py",
+        help="a Python file or dotted module that registers optimizers and problems "
+        "(@optimizers.register, @problems.register); repeatable",
+    )
 
 
 FORMATS = ("png", "svg", "pdf")

@@ -29,12 +29,14 @@ from bench.spec import parse_spec
 
 
 def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
-    """The suite to run (overrides applied) and the merged settings."""
+    """The suite to run (overrides applied) and the merged settings; ``plugins``:
+    the config's then --plugin's, to load before the cells are built."""
     loaded = config.load_config(args.config) if args.config else None
     if loaded is not None:
         suite, settings = loaded.suite, dict(loaded.settings)
     else:
         suite, settings = suites.get(args.suite or "default"), {}
+    settings["plugins"] = [*(loaded.plugins if loaded else ()), *(args.plugin or ())]
     if args.problems is not None or args.optimizers is not None:
         # A bare command line with its own selection is not the default suite.
         name = None if (args.suite or args.config) else "custom"
@@ -164,6 +166,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.resume is not None:
         run_dir, meta, cells = resume.load(args)
         settings, suite_name = resume.settings(meta), str(meta.get("suite"))
+        settings["plugins"] = [p["path"] for p in meta.get("plugins") or []]
         resumed = (run_dir, meta)
     else:
         if args.out is not None and not args.out.strip():
@@ -175,7 +178,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     set_precision(settings["precision"])
     select_device(args.device)
 
-    from bench import limits, rundir, runner
+    from bench import limits, plugins, rundir, runner
+
+    plugins.load(settings.get("plugins") or [])  # before any name is looked up
 
     s = runner.Settings(
         starts=_or(settings.get("starts"), runner.Settings.starts),

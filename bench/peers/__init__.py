@@ -7,8 +7,8 @@ timed and what is counted:
   trust-exact), timed as one minimize call per start;
 - ``bench.peers.optimistix``: ``optx.BFGS``, timed as ``jax.jit`` of
   ``optx.minimise``;
-- ``bench.peers.optax``: optax's GradientTransformations (adam, sgd) wrapped as our
-  ``Optimizer`` (``optimizer(method, params)``), so they run in our driver.
+- optax's optimizers (``optax:NAME``) are not peers here: they run in our driver,
+  built by ``optimizers.from_optax``.
 
 ``run_peer(problem, "scipy:BFGS", {}, x0s, num_steps, gtol, tol)`` returns a PeerRun:
 per start a trace with the columns of the driver's (f, grad_norm, step_size, nfev, njev,
@@ -40,7 +40,7 @@ import numpy as np
 
 from bench.driver import check_starts, check_tolerance
 from bench.peers.common import PeerRun
-from optimizers.base import check_count, check_positive, check_unit
+from optimizers.base import check_count
 from problems.base import Problem
 
 __all__ = ["PEER_NAMES", "PeerRun", "check_peer", "is_peer", "peer_defaults",
@@ -52,8 +52,6 @@ PEER_NAMES: tuple[str, ...] = (
     "scipy:CG",
     "scipy:Newton-CG",
     "scipy:trust-exact",
-    "optax:adam",
-    "optax:sgd",
     "optimistix:BFGS",
 )
 
@@ -63,13 +61,11 @@ _DEFAULTS: dict[str, dict[str, float]] = {
     "scipy:CG": {},
     "scipy:Newton-CG": {},
     "scipy:trust-exact": {},
-    "optax:adam": {"lr": 1e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8},
-    "optax:sgd": {"lr": 1e-3, "momentum": 0.9},
     "optimistix:BFGS": {},
 }
 
 # pip package that provides each library (the import name happens to match).
-_PIP = {"scipy": "scipy", "optax": "optax", "optimistix": "optimistix"}
+_PIP = {"scipy": "scipy", "optimistix": "optimistix"}
 
 
 def is_peer(name: str) -> bool:
@@ -105,14 +101,14 @@ def check_peer(name: str, params: dict[str, Any]) -> None:
             f"peer {name!r} has no hyperparameter {', '.join(unknown)}; "
             f"accepted: {', '.join(accepted) or '(none)'}"
         )
-    for key, value in params.items():
-        if key in ("lr", "eps"):
-            check_positive(key, value)
-        else:  # momentum, b1, b2
-            check_unit(key, value)
 
 
 def _check_name(name: str) -> None:
+    if name.startswith("optax:"):
+        raise ValueError(
+            f"{name} runs in our driver: build it with optimizers.get({name!r}) and "
+            "run it with bench.solve or the runner"
+        )
     if name not in _DEFAULTS:
         raise ValueError(f"unknown peer {name!r}; valid names: {', '.join(PEER_NAMES)}")
 
@@ -148,7 +144,4 @@ def run_peer(
         from bench.peers import optimistix
 
         return optimistix.run(problem, x0s, num_steps, gtol, fs, thr)
-    raise ValueError(
-        f"{name} runs in our driver: build it with bench.peers.optax.optimizer and "
-        "run it with bench.solve or the runner"
-    )
+    raise AssertionError(f"no adapter for peer {name}")  # check_peer knows them all
