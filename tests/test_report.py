@@ -343,9 +343,14 @@ def test_markdown_table_formats_and_escapes() -> None:
 # --- the whole report -----------------------------------------------------------------
 
 
+def _without_scripts(page: str) -> str:
+    """The page's HTML outside its script elements (plotly.js holds URLs in strings)."""
+    return re.sub(r"(?is)<script\b.*?</script>", "", page)
+
+
 def _referenced(out: Path) -> tuple[list[str], list[str]]:
     md = (out / "report.md").read_text()
-    page = (out / "index.html").read_text()
+    page = _without_scripts((out / "index.html").read_text())
     md_refs = re.findall(r"\]\(([^)]+)\)", md)
     html_refs = re.findall(r'(?:src|href)="([^"#][^"]*)"', page)
     return md_refs, html_refs
@@ -367,8 +372,32 @@ def test_report_files_and_links(built: Path) -> None:
     assert {"convergence", "contour", "lr", "perf", "data"} <= kinds
     assert not list(built.glob(".*tmp"))  # no temporary files left behind
     page = (built / "index.html").read_text()
-    assert "<script" not in page.lower() and "<link" not in page.lower()
-    assert 'alt=""' not in page and page.count("<img") == len(pngs)
+    # plotly.js inline, once; nothing loaded from elsewhere
+    scripts = re.findall(r"(?is)<script\b([^>]*)>", page)
+    assert not any("src" in attrs for attrs in scripts)
+    assert page.count("Plotly.newPlot(") == 3  # the profiles, 2 problems
+    assert page.count("* plotly.js v") == 1
+    outside = _without_scripts(page)
+    assert "<link" not in outside.lower()
+    assert 'alt=""' not in outside and outside.count("<img") == len(pngs)
+
+
+def test_tables_as_csv_and_latex(built: Path) -> None:
+    from bench.report.analysis import summary_table
+
+    tables = built / "tables"
+    names = sorted(p.name for p in tables.iterdir())
+    stems = ["lr_quadratic-dim-5-kappa-10", "rates", "summary"]
+    assert names == sorted(f"{s}.{x}" for s in stems for x in ("csv", "tex"))
+    runs = pd.read_parquet(built.parent / "runs.parquet")
+    expect = summary_table(runs)
+    got = pd.read_csv(tables / "summary.csv")
+    assert list(got.columns) == list(expect.columns)
+    np.testing.assert_allclose(  # the CSV keeps the numbers, not their rounding
+        got["solved fraction"], expect["solved fraction"], rtol=1e-15
+    )
+    tex = (tables / "rates.tex").read_text()
+    assert tex.startswith("\\begin{tabular}{llrrrl}") and "rate\\_theory" in tex
 
 
 def test_report_content(built: Path) -> None:
@@ -660,14 +689,61 @@ def test_index_html_in_headless_chromium(built: Path, tmp_path: Path) -> None:
             "return Array.from(document.images).map("
             "i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.alt]);"
         )
+        plots = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            ".map(e => e.id);"
+        )
+        _click_legend_and_switch_axis(driver, "convergence-rosenbrock-n-2")
         logs = driver.get_log("browser")
         title = driver.title
     finally:
         driver.quit()
     assert title.startswith("optbench report")
+    assert plots == [
+        "profiles",
+        "convergence-quadratic-dim-5-kappa-10",
+        "convergence-rosenbrock-n-2",
+    ]
     assert len(images) == len(list(built.glob("*.png")))
     for src, complete, width, alt in images:
         assert complete and width > 0, f"{src} did not load"
         assert alt, f"{src} has no alt text"
     errors = [e for e in logs if e.get("level") == "SEVERE"]
     assert not errors, errors
+
+
+def _click_legend_and_switch_axis(driver, div_id: str) -> None:
+    """Click the first legend entry of a convergence explorer (its config's starts
+    hide, the others stay), then pick gradient evaluations in the x menu (the x data
+    become each start's njev)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    graph = driver.find_element("id", div_id)
+    driver.execute_script("arguments[0].scrollIntoView()", graph)
+    js = f"return document.getElementById('{div_id}')"
+    names = driver.execute_script(js + ".data.map(t => t.legendgroup)")
+    assert driver.execute_script(js + ".data.every(t => t.visible !== 'legendonly')")
+    entry = graph.find_elements("css selector", ".legend .traces")[0]
+    ActionChains(driver).move_to_element(entry).click().perform()
+    # plotly waits for a possible double click before it acts
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(js + ".data[0].visible") == "legendonly"
+    )
+    visible = driver.execute_script(js + ".data.map(t => t.visible)")
+    assert [v == "legendonly" for v in visible] == [n == names[0] for n in names]
+    assert driver.execute_script(js + ".layout.xaxis.title.text") == "step"
+    step_x = driver.execute_script(js + ".data[0].x.slice(0, 4)")
+    assert step_x == [0, 1, 2, 3]
+    graph.find_elements("css selector", ".updatemenu-header")[0].click()
+    buttons = graph.find_elements("css selector", ".updatemenu-dropdown-button")
+    labels = [b.text for b in buttons]
+    assert "x: gradient evaluations" in labels, labels
+    buttons[labels.index("x: gradient evaluations")].click()
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            d.execute_script(js + ".layout.xaxis.title.text") == "gradient evaluations"
+        )
+    )
+    # the synthetic gd run counts 1 + k gradient evaluations at step k
+    assert driver.execute_script(js + ".data[0].x.slice(0, 4)") == [1, 2, 3, 4]

@@ -34,7 +34,9 @@ from bench.report.analysis import (
 from bench.report.data import load, settings
 from bench.report.document import Document, fmt, render_html, render_md, slug
 from bench.report.draw import Drawer, check_formats, worker_count
+from bench.report.interactive import convergence_explorer, profile_explorer
 from bench.report.landscape import contour_data
+from bench.report.tables import write_tables
 from bench.report.tasks import FigureTask, convergence_data, lr_data, profile_data
 from bench.results import write_bytes
 
@@ -64,11 +66,11 @@ def build_report(
     with Drawer(out, formats, worker_count(n_figures, workers)) as drawer:
         _notes(doc, runs, manifest)
         doc.heading(2, "Summary per config")
-        doc.table(summary_table(runs), caption=texts.SUMMARY_CAPTION)
+        doc.table(summary_table(runs), caption=texts.SUMMARY_CAPTION, name="summary")
         _profiles(doc, drawer, runs, styles)
         doc.heading(2, "Measured rate and order")
         doc.para(texts.RATES_TEXT)
-        doc.table(rate_table(runs))
+        doc.table(rate_table(runs), name="rates")
         _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles)
         drawer.draw_all()
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
@@ -82,6 +84,7 @@ def build_report(
         )
     )
     vector = [f for f in formats if f != "png"]
+    write_tables(doc.tables(), out / "tables")
     write_bytes(render_md(doc, title, meta, vector).encode(), out / "report.md")
     write_bytes(render_html(doc, title, meta, vector).encode(), out / "index.html")
     _remove_stale(out, {f"{stem}.{ext}" for stem in doc.figures for ext in formats})
@@ -238,12 +241,14 @@ def _profiles(
     pruns = runs[runs.config.isin(full)]
     n_inst = pruns[["problem", "start"]].drop_duplicates().shape[0]
     doc.para(f"{n_inst} problem instances (problem x start), {len(full)} configs.")
+    datas = []
     for stem, metric, title, xlabel, definition, kind in _PROFILES:
         profile = performance_profile if kind == "perf" else data_profile
         prof = profile(pruns, metric)
-        data = profile_data(prof, kind, title, xlabel, styles)
+        datas.append(profile_data(prof, kind, title, xlabel, styles))
         alt = f"{title} over {prof.n_instances} problem instances"
-        _figure(doc, drawer, "profile", stem, data, alt=alt, caption=definition)
+        _figure(doc, drawer, "profile", stem, datas[-1], alt=alt, caption=definition)
+    doc.interactive("profiles", profile_explorer(datas, styles), texts.EXPLORER_HELP)
 
 
 def _problems(
@@ -285,6 +290,11 @@ def _problem(
     if tp.empty:
         doc.para("No traces were stored for this problem.")
     else:
+        doc.interactive(
+            f"convergence-{name}",
+            convergence_explorer(problem, tp, rp, styles),
+            texts.EXPLORER_CAPTION.format(problem=problem) + " " + texts.EXPLORER_HELP,
+        )
         _figure(
             doc,
             drawer,
@@ -324,4 +334,4 @@ def _problem(
             "versus lr",
             caption=texts.LR_CAPTION.format(problem=problem),
         )
-        doc.table(table[LR_TABLE_COLUMNS])
+        doc.table(table[LR_TABLE_COLUMNS], name=f"lr_{name}")

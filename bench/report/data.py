@@ -52,6 +52,7 @@ TRACE_COLUMNS = [
     "gap",
     "grad_norm",
     "njev",
+    "nfev",
     "time_s",
     "x0",
     "x1",

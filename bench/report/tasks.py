@@ -64,7 +64,7 @@ def convergence_data(
     r_config, r_start = rp["config"].to_numpy(), rp["start"].to_numpy()
     r_dead = (rp["status"] == "diverged").to_numpy()
     configs = list(dict.fromkeys(r_config))
-    cols, runs = _trace_runs(tp, floor)
+    cols, runs = trace_runs(tp, floor)
     labels, curves, banded = [], [], []
     for config in configs:
         mine = r_config == config
@@ -85,7 +85,7 @@ def convergence_data(
     }
 
 
-def _trace_runs(
+def trace_runs(
     tp: pd.DataFrame, floor: float
 ) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[Any, slice]]]]:
     """The trace columns as numpy arrays, sorted by (config, start, step), with log
@@ -98,7 +98,9 @@ def _trace_runs(
     start = tp["start"].to_numpy()
     order = np.lexsort((tp["step"].to_numpy(float), start, config))
     config, start = config[order], start[order]
-    cols = {c: tp[c].to_numpy(float)[order] for c in ("step", "njev", "time_s")}
+    cols = {
+        c: tp[c].to_numpy(float)[order] for c in ("step", "njev", "nfev", "time_s")
+    }
     cols["gap"] = clip_log(tp["gap"].to_numpy(float)[order], floor)
     grad = tp["grad_norm"].to_numpy(float)[order]
     cols["grad_norm"] = clip_log(grad, _grad_floor(grad, cols["step"]))

@@ -54,3 +54,12 @@ SUMMARY_CAPTION = (
     "Solved: final gap <= tol*max(1,|f*|) and not diverged. Medians of steps / njev / "
     "time to tolerance are over solved runs; compile_s over cells."
 )
+EXPLORER_CAPTION = (
+    "{problem}, interactive: every start of every config as one line (hover for the "
+    "config, start and value; gaps <= 0 drawn at the floor of the static figure)."
+)
+EXPLORER_HELP = (
+    "The menus choose what the axes show and their scale (log or linear); a click on "
+    "a legend entry hides or shows that config, a double click shows it alone; drag "
+    "to zoom, double click to reset."
+)
