@@ -5,6 +5,7 @@ Chromium."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -538,7 +539,8 @@ def test_png_only_by_default_and_vector_files_on_request(tmp_path: Path) -> None
     out = build_report(run_dir)
     files = _figure_files(out)
     assert files and all(f.endswith(".png") for f in files)
-    md, page = (out / "report.md").read_text(), (out / "index.html").read_text()
+    md = (out / "report.md").read_text()
+    page = _without_scripts((out / "index.html").read_text())
     assert ".svg" not in md + page and ".pdf" not in md + page
 
     out = build_report(run_dir, formats=("pdf", "png", "pdf"))
@@ -619,7 +621,7 @@ def test_stale_cleanup_leaves_symlinks_alone(tmp_path: Path) -> None:
 
 def test_long_traces_are_thinned() -> None:
     from bench.report.analysis import MAX_GRID, thin_path
-    from bench.report.tasks import convergence_data
+    from bench.report.tasks import convergence_data, gap_floor, trace_runs
 
     xy = np.arange(60_000.0).reshape(30_000, 2)
     thin = thin_path(xy)
@@ -631,16 +633,25 @@ def test_long_traces_are_thinned() -> None:
     k = np.arange(30_001)
     tp = pd.DataFrame(
         {"config": "gd", "start": 0, "step": k, "gap": 0.999**k, "grad_norm": 1.0,
-         "njev": k + 1, "time_s": 1e-6 * k, "x0": np.nan, "x1": np.nan}
+         "njev": k + 1, "nfev": k + 1, "time_s": 1e-6 * k, "x0": np.nan,
+         "x1": np.nan}
     )  # fmt: skip
     rp = pd.DataFrame(
         {"config": ["gd"], "start": [0], "status": ["max_steps"], "f_star": [0.0],
          "f_star_known": [True]}
     )  # fmt: skip
-    data = convergence_data("p", tp, rp, {"gd": 0})
+    traced = trace_runs(tp, gap_floor(0.0))
+    data = convergence_data("p", rp, traced, {"gd": 0})
     for band in data["curves"][0]:  # (x, q25, median, q75) on each panel
         assert 2 <= len(band[0]) <= MAX_GRID
         assert {len(a) for a in band} == {len(band[0])}
+    # the page's explorer: one line of at most 2 POINTS + 1 points, ends kept
+    from bench.report.interactive import POINTS, convergence_explorer
+
+    (line,) = convergence_explorer("p", rp, traced, {"gd": 0})["data"]
+    x = np.frombuffer(base64.b64decode(line["x"]["bdata"]), "<f8")
+    assert len(x) <= 2 * POINTS + 1 and x[0] == 0 and x[-1] == 30_000
+    assert (np.diff(x) > 0).all()
 
 
 def test_analysis_does_not_import_matplotlib() -> None:
@@ -733,8 +744,10 @@ def _click_legend_and_switch_axis(driver, div_id: str) -> None:
     visible = driver.execute_script(js + ".data.map(t => t.visible)")
     assert [v == "legendonly" for v in visible] == [n == names[0] for n in names]
     assert driver.execute_script(js + ".layout.xaxis.title.text") == "step"
-    step_x = driver.execute_script(js + ".data[0].x.slice(0, 4)")
-    assert step_x == [0, 1, 2, 3]
+    # the arrays as drawn (the page gives them as base64 typed arrays)
+    drawn_x = js + "._fullData[0].x).slice(0, 4)"
+    drawn_x = "return Array.from(" + drawn_x.removeprefix("return ")
+    assert driver.execute_script(drawn_x) == [0, 1, 2, 3]
     graph.find_elements("css selector", ".updatemenu-header")[0].click()
     buttons = graph.find_elements("css selector", ".updatemenu-dropdown-button")
     labels = [b.text for b in buttons]
@@ -746,4 +759,4 @@ def _click_legend_and_switch_axis(driver, div_id: str) -> None:
         )
     )
     # the synthetic gd run counts 1 + k gradient evaluations at step k
-    assert driver.execute_script(js + ".data[0].x.slice(0, 4)") == [1, 2, 3, 4]
+    assert driver.execute_script(drawn_x) == [1, 2, 3, 4]

@@ -37,7 +37,14 @@ from bench.report.draw import Drawer, check_formats, worker_count
 from bench.report.interactive import convergence_explorer, profile_explorer
 from bench.report.landscape import contour_data
 from bench.report.tables import write_tables
-from bench.report.tasks import FigureTask, convergence_data, lr_data, profile_data
+from bench.report.tasks import (
+    FigureTask,
+    convergence_data,
+    gap_floor,
+    lr_data,
+    profile_data,
+    trace_runs,
+)
 from bench.results import write_bytes
 
 _FIGURE_FILE = re.compile(r"\d\d_.*\.(png|svg|pdf)")  # numbered figures of any build
@@ -290,9 +297,10 @@ def _problem(
     if tp.empty:
         doc.para("No traces were stored for this problem.")
     else:
+        traced = trace_runs(tp, gap_floor(float(rp["f_star"].iloc[0])))
         doc.interactive(
             f"convergence-{name}",
-            convergence_explorer(problem, tp, rp, styles),
+            convergence_explorer(problem, rp, traced, styles),
             texts.EXPLORER_CAPTION.format(problem=problem) + " " + texts.EXPLORER_HELP,
         )
         _figure(
@@ -300,7 +308,7 @@ def _problem(
             drawer,
             "convergence",
             f"convergence_{name}",
-            convergence_data(problem, tp, rp, styles),
+            convergence_data(problem, rp, traced, styles),
             alt=f"Convergence of every config on {problem}: gap versus step, gradient "
             "evaluations and time, and gradient norm versus step",
             caption=texts.CONVERGENCE_CAPTION.format(problem=problem),

@@ -52,19 +52,20 @@ def failed_label(config: str, k: int, n: int) -> str:
 
 
 def convergence_data(
-    problem: str, tp: pd.DataFrame, rp: pd.DataFrame, styles: dict[str, int]
+    problem: str, rp: pd.DataFrame, traced: Traced, styles: dict[str, int]
 ) -> dict[str, Any]:
     """Median and 25-75% band over non-diverged starts, per config and panel.
 
-    ``curves[i][j]`` is (x, log10 q25, log10 median, log10 q75) of config i on panel
-    j (PANELS), finite points only, or None where nothing is left to draw.
+    ``traced`` is ``trace_runs`` of the problem's traces. ``curves[i][j]`` is (x,
+    log10 q25, log10 median, log10 q75) of config i on panel j (PANELS), finite
+    points only, or None where nothing is left to draw.
     """
     f_star = float(rp["f_star"].iloc[0]) if len(rp) else math.nan
     floor = gap_floor(f_star)
+    cols, runs = traced
     r_config, r_start = rp["config"].to_numpy(), rp["start"].to_numpy()
     r_dead = (rp["status"] == "diverged").to_numpy()
     configs = list(dict.fromkeys(r_config))
-    cols, runs = trace_runs(tp, floor)
     labels, curves, banded = [], [], []
     for config in configs:
         mine = r_config == config
@@ -85,9 +86,11 @@ def convergence_data(
     }
 
 
-def trace_runs(
-    tp: pd.DataFrame, floor: float
-) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[Any, slice]]]]:
+# a problem's trace columns and each config's runs as (start, rows): see trace_runs
+Traced = tuple[dict[str, np.ndarray], dict[str, list[tuple[Any, slice]]]]
+
+
+def trace_runs(tp: pd.DataFrame, floor: float) -> Traced:
     """The trace columns as numpy arrays, sorted by (config, start, step), with log
     gap and log gradient norm; and each config's runs as (start, rows) slices.
 
@@ -98,9 +101,7 @@ def trace_runs(
     start = tp["start"].to_numpy()
     order = np.lexsort((tp["step"].to_numpy(float), start, config))
     config, start = config[order], start[order]
-    cols = {
-        c: tp[c].to_numpy(float)[order] for c in ("step", "njev", "nfev", "time_s")
-    }
+    cols = {c: tp[c].to_numpy(float)[order] for c in ("step", "njev", "nfev", "time_s")}
     cols["gap"] = clip_log(tp["gap"].to_numpy(float)[order], floor)
     grad = tp["grad_norm"].to_numpy(float)[order]
     cols["grad_norm"] = clip_log(grad, _grad_floor(grad, cols["step"]))
