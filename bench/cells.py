@@ -14,6 +14,7 @@ import problems
 from bench.driver import check_tolerance
 from bench.suites import CellSpec
 from optimizers.base import check_count
+from optimizers.theory import THEORY, resolve, theory_keys
 from problems.base import Problem, make_label
 
 
@@ -48,10 +49,15 @@ class Cell:
     optimizer: str  # registry or peer name
     params: dict[str, Any]  # full hyperparameters (defaults filled in)
     opt: optimizers.Optimizer | None  # None for a peer
+    # hyperparameters written `theory` (resolved in params): the label keeps the word,
+    # so a sweep over problems is one config
+    theory: tuple[str, ...] = ()
 
     @property
     def config(self) -> str:
-        return make_label(self.optimizer, self.params)
+        return make_label(
+            self.optimizer, {**self.params, **dict.fromkeys(self.theory, THEORY)}
+        )
 
     @property
     def source(self) -> str:
@@ -100,8 +106,10 @@ def _build(spec: CellSpec) -> Cell:
         peers.check_peer(spec.optimizer, spec.optimizer_params)
         params = {**peers.peer_defaults(spec.optimizer), **spec.optimizer_params}
         return Cell(problem, spec.optimizer, params, None)
-    opt = optimizers.get(spec.optimizer, **spec.optimizer_params)
-    return Cell(problem, spec.optimizer, dict(opt.params), opt)
+    params = resolve(spec.optimizer, spec.optimizer_params, problem)
+    opt = optimizers.get(spec.optimizer, **params)
+    theory = tuple(theory_keys(spec.optimizer_params))
+    return Cell(problem, spec.optimizer, dict(opt.params), opt, theory)
 
 
 def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:

@@ -164,6 +164,10 @@ BAD = {
     "missing run dir": (["report", "nowhere"], "RUN_DIR nowhere is not a folder"),
     "no runs at all": (["report"], "no run folder with a runs.parquet under results"),
     "unknown command": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "theory without constants": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=theory]"],
+        "problem rosenbrock[n=2] has no known strong convexity and smoothness",
+    ),
 }
 
 
