@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.report import texts
+from bench.report import studies, texts
 from bench.report.analysis import (
     LR_TABLE_COLUMNS,
     common_configs,
@@ -78,6 +78,7 @@ def build_report(
         doc.heading(2, "Measured rate and order")
         doc.para(texts.RATES_TEXT)
         doc.table(rate_table(runs), name="rates")
+        studies.kappa_sweeps(doc, drawer, runs, styles)
         _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles)
         drawer.draw_all()
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
