@@ -171,6 +171,13 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     return results.derive(runs, traces, s.tol)
 
 
+def write_targets(runs: pd.DataFrame, traces: pd.DataFrame, out_dir: Path) -> None:
+    """targets.parquet, from the full traces (bench.targets)."""
+    from bench.targets import targets
+
+    results.write_parquet(targets(runs, traces), out_dir / "targets.parquet")
+
+
 def _with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     """Where a problem has no published f*, use the best f any run reached on it in
     these tables (More & Wild 2009) and derive those runs' gap columns again."""
@@ -232,6 +239,7 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
             runs, traces = _with_best_f_star(runs, traces, settings.tol)
             results.write_parquet(runs, out_dir / "runs.parquet")
             results.write_parquet(traces, out_dir / "traces.parquet")
+            write_targets(runs, traces, out_dir)
         meta["platform"]["xla"] = {
             k: v - xla_before[k] for k, v in results.xla_counts().items()
         }

@@ -365,12 +365,13 @@ def test_report_files_and_links(built: Path) -> None:
         assert (built / ref).is_file(), ref
     pngs = sorted(p.stem for p in built.glob("*.png"))
     svgs = sorted(p.stem for p in built.glob("*.svg"))
-    assert pngs == svgs and len(pngs) == 7  # 3 profiles, 2 problems, contour, lr
+    # 3 profiles, 2 ECDFs, 2 problems, contour, lr
+    assert pngs == svgs and len(pngs) == 9
     for stem in pngs:
         assert f"{stem}.png" in md_refs and f"{stem}.png" in html_refs
         assert (built / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     kinds = {re.sub(r"^\d+_", "", s).split("_")[0] for s in pngs}
-    assert {"convergence", "contour", "lr", "perf", "data"} <= kinds
+    assert {"convergence", "contour", "lr", "perf", "data", "ecdf"} <= kinds
     assert not list(built.glob(".*tmp"))  # no temporary files left behind
     page = (built / "index.html").read_text()
     # plotly.js inline, once; nothing loaded from elsewhere
@@ -565,7 +566,7 @@ def test_workers_draw_the_same_files(tmp_path: Path) -> None:
     serial = build_report(_synthetic(tmp_path / "a"), workers=0)
     parallel = build_report(_synthetic(tmp_path / "b"), workers=2)
     files = _figure_files(serial)
-    assert len(files) == 7 and _figure_files(parallel) == files
+    assert len(files) == 9 and _figure_files(parallel) == files
     for name in files:  # rendering is deterministic: the same bytes either way
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
     assert (serial / "report.md").read_text() == (parallel / "report.md").read_text()

@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 KAPPAS = "[10,100,1000]"
+KEYS = ["problem", "config", "start"]
 
 
 def _bench(*args: str, cwd: Path) -> None:
@@ -76,3 +78,94 @@ def test_kappa_suite_is_theory_tuned_and_one_program_per_optimizer() -> None:
     for c in cells:
         if c.optimizer == "nesterov":
             assert c.params["lr"] == pytest.approx(1 / c.problem.params["kappa"])
+
+
+def test_targets_table_is_the_first_hit_in_the_traces(kappa_run: Path) -> None:
+    from bench.targets import TARGETS
+
+    runs = pd.read_parquet(kappa_run / "runs.parquet").set_index(KEYS)
+    traces = pd.read_parquet(kappa_run / "traces.parquet")
+    table = pd.read_parquet(kappa_run / "targets.parquet")
+    assert len(table) == len(runs) * len(TARGETS)
+    for key, tr in list(traces.groupby(KEYS))[::5]:  # every 5th run, by hand
+        scale = max(1.0, abs(runs.loc[key, "f_star"]))
+        mine = table.set_index(KEYS).loc[key].set_index("target")
+        for t in TARGETS:
+            hit = tr[tr.gap <= t * scale]
+            if hit.empty:
+                assert mine.loc[t, ["step", "njev", "nfev"]].isna().all()
+            else:
+                first = hit.sort_values("step").iloc[0]
+                for col in ("step", "njev", "nfev"):
+                    assert mine.loc[t, col] == first[col]
+
+
+def test_runtime_ecdf_is_a_direct_count(kappa_run: Path) -> None:
+    from bench.report.ecdf import runtime_ecdf
+
+    table = pd.read_parquet(kappa_run / "targets.parquet")
+    configs = sorted(table.config.unique())
+    for count in ("njev", "nfev"):
+        ecdf = runtime_ecdf(table, configs, count)
+        for config in configs:
+            mine = table[table.config == config]
+            for budget in (1, 2, 10, 55.5, 300, 1e4, 1e9):
+                reached = (mine[count] <= budget).sum()  # NaN: never reached
+                assert ecdf.at(config, budget) == reached / len(mine)
+    files = [p.name for p in (kappa_run / "report").glob("*_ecdf_*.png")]
+    assert sorted(f[3:] for f in files) == ["ecdf_nfev.png", "ecdf_njev.png"]
+
+
+@pytest.fixture(scope="module")
+def tune_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """gd and heavy ball tuned over 7 learning rates on one quadratic, 3 starts."""
+    cwd = tmp_path_factory.mktemp("tune")
+    _bench(
+        "run", "--problems", "quadratic[dim=5,kappa=10]",
+        "--optimizers", "gd[lr=0.01]", "momentum[beta=0.5,lr=0.01]", "newton",
+        "--tune", "lr=log:1e-3:1:7", "--starts", "3", "--steps", "2000",
+        "--out", "run", cwd=cwd,
+    )  # fmt: skip
+    return cwd / "run"
+
+
+def test_tuned_lr_is_the_best_grid_point(tune_run: Path) -> None:
+    grid = pd.read_parquet(tune_run / "tune" / "runs.parquet")
+    chosen = pd.read_parquet(tune_run / "tuning.parquet").set_index("family")
+    assert sorted(chosen.index) == ["gd[armijo=False]", "momentum[beta=0.5]"]
+    assert sorted(grid.lr.unique()) == pytest.approx(np.geomspace(1e-3, 1, 7))
+    for optimizer, fam in (
+        ("gd", "gd[armijo=False]"),
+        ("momentum", "momentum[beta=0.5]"),
+    ):
+        g = grid[grid.optimizer == optimizer]
+        cost = g.njev_to_tol.where(g.solved & (g.status != "diverged"), np.inf)
+        med = cost.groupby(g.lr).median()
+        best = med[med == med.min()].index.max()  # ties: the larger lr
+        assert chosen.loc[fam, "tuned"] == best
+        assert chosen.loc[fam, "median njev_to_tol"] == med.min()
+    # the rerun: fresh starts (next seed), tuned and default side by side
+    import json
+
+    seed = json.loads((tune_run / "manifest.json").read_text())["seed"]
+    assert (
+        seed
+        == json.loads((tune_run / "tune" / "manifest.json").read_text())["seed"] + 1
+    )
+    runs = pd.read_parquet(tune_run / "runs.parquet")
+    for fam in chosen.index:
+        for col in ("default_config", "tuned_config"):
+            assert (runs.config == chosen.loc[fam, col]).sum() == 3
+    report = tune_run / "report"
+    assert len(list(report.glob("[0-9][0-9]_tuning_*.png"))) == 1
+    table = pd.read_csv(report / "tables" / "tuning.csv")
+    assert list(table["tuned lr"]) == list(chosen.loc[table["family"], "tuned"])
+
+
+def test_tune_table_in_a_config_is_the_flag() -> None:
+    from bench.config import parse_config
+
+    cfg = parse_config({"suite": "smoke", "tune": {"lr": "log:1e-3:1:4"}})
+    assert cfg.settings["tune"] == "lr=log:1e-3:1:4"
+    with pytest.raises(ValueError, match="needs 0 < LOW < HIGH"):
+        parse_config({"suite": "smoke", "tune": {"lr": "log:1:1e-3:4"}})

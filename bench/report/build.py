@@ -34,6 +34,7 @@ from bench.report.analysis import (
 from bench.report.data import load, settings
 from bench.report.document import Document, fmt, render_html, render_md, slug
 from bench.report.draw import Drawer, check_formats, worker_count
+from bench.report.ecdf import load_targets, runtime_ecdf
 from bench.report.interactive import convergence_explorer, profile_explorer
 from bench.report.landscape import contour_data
 from bench.report.tables import write_tables
@@ -74,11 +75,12 @@ def build_report(
         _notes(doc, runs, manifest)
         doc.heading(2, "Summary per config")
         doc.table(summary_table(runs), caption=texts.SUMMARY_CAPTION, name="summary")
-        _profiles(doc, drawer, runs, styles)
+        _profiles(doc, drawer, run_dir, runs, traces, styles)
         doc.heading(2, "Measured rate and order")
         doc.para(texts.RATES_TEXT)
         doc.table(rate_table(runs), name="rates")
         studies.kappa_sweeps(doc, drawer, runs, styles)
+        studies.tuning(doc, drawer, run_dir, runs)
         _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles)
         drawer.draw_all()
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
@@ -132,12 +134,12 @@ def _remove_stale(out: Path, current: set[str]) -> None:
 
 
 def _expected_figures(runs: pd.DataFrame) -> int:
-    """About how many figures the report will have: 3 profiles, and per problem a
-    convergence figure, a contour for 2-D ones and sometimes an lr sweep."""
+    """About how many figures the report will have: 3 profiles, 2 ECDFs, and per
+    problem a convergence figure, a contour for 2-D ones and sometimes an lr sweep."""
     if runs.empty:
         return 0
     dims = runs.groupby("problem")["dim"].first()
-    return 3 + len(dims) + int((dims == 2).sum())
+    return 5 + len(dims) + int((dims == 2).sum())
 
 
 def _num_steps(runs: pd.DataFrame, manifest: dict[str, Any]) -> float:
@@ -234,8 +236,14 @@ _PROFILES = (
 
 
 def _profiles(
-    doc: Document, drawer: Drawer, runs: pd.DataFrame, styles: dict[str, int]
+    doc: Document,
+    drawer: Drawer,
+    run_dir: Path,
+    runs: pd.DataFrame,
+    traces: pd.DataFrame,
+    styles: dict[str, int],
 ) -> None:
+    """Performance and data profiles, runtime ECDFs, and their interactive view."""
     doc.heading(2, "Performance and data profiles")
     full, left_out = common_configs(runs)
     if left_out:
@@ -256,6 +264,17 @@ def _profiles(
         datas.append(profile_data(prof, kind, title, xlabel, styles))
         alt = f"{title} over {prof.n_instances} problem instances"
         _figure(doc, drawer, "profile", stem, datas[-1], alt=alt, caption=definition)
+    doc.heading(3, "Runtime ECDFs")
+    table = load_targets(run_dir, runs, traces)
+    for count, what in (("njev", "gradient"), ("nfev", "function")):
+        prof = runtime_ecdf(table, full, count)
+        title = f"Runtime ECDF on {what} evaluations"
+        xlabel = f"budget: {what} evaluations ({count}, log)"
+        datas.append(profile_data(prof, "ecdf", title, xlabel, styles))
+        alt = f"{title} over {prof.n_instances} (problem, start, target) triples"
+        caption = texts.ECDF_DEFINITION.format(what=what, count=count)
+        _figure(doc, drawer, "profile", f"ecdf_{count}", datas[-1], alt=alt,
+                caption=caption)  # fmt: skip
     doc.interactive("profiles", profile_explorer(datas, styles), texts.EXPLORER_HELP)
 
 

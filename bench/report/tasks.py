@@ -148,7 +148,7 @@ def profile_data(
     """Each config's profile as a step curve over the drawn x range.
 
     A performance profile (``kind`` "perf") starts at tau = 1 on a log2 axis; a data
-    profile at half the smallest budget, on a log10 axis.
+    profile (or a runtime ECDF, "ecdf") at half the smallest budget, on a log10 axis.
     """
     vmax, vmin = prof.finite_max(), prof.finite_min()
     if kind == "perf":
@@ -164,7 +164,8 @@ def profile_data(
         steps.append((config, styles[config], x, y))
     return {
         "kind": kind,
-        "title": f"{title} ({prof.n_instances} instances)",
+        "title": f"{title} ({prof.n_instances} "
+        + ("triples)" if kind == "ecdf" else "instances)"),
         "xlabel": xlabel,
         "steps": steps,
         "xlim": (x_lo, x_hi),

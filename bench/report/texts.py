@@ -80,3 +80,20 @@ KAPPA_TABLE_CAPTION = (
     "Fitted slope of log(median steps to tolerance) against log(kappa), and the slope "
     "theory predicts (empty: no prediction); solved: runs solved / runs."
 )
+ECDF_DEFINITION = (
+    "Runtime ECDF (COCO; Hansen et al. 2021). For each problem instance (problem, "
+    "start) and each target t in 1e1, 1, 1e-1, ..., 1e-8, the {what} evaluations "
+    "({count}) a config spent until its gap first reached f - f* <= t*max(1,|f*|); "
+    "the curve is the fraction of all (problem, start, target) triples reached "
+    "within the budget on the x axis (a triple never reached stays in the count). "
+    "Read from the run's targets table, so exact however the traces were thinned."
+)
+TUNING_TEXT = (
+    "Tuning protocol (DeepOBS, Schneider et al. 2019; AlgoPerf, Dahl et al. 2023). "
+    "Each (problem, optimizer family) ran over the grid of {key} on the first seed's "
+    "starts; the chosen {key} has the smallest median gradient evaluations to "
+    "tolerance (njev_to_tol; a start that never reached it counts as infinite; ties go "
+    "to the larger {key}). Tuned and default configs then ran on fresh starts (the "
+    "next seed; start 0 is the standard x0 in both): the columns 'default' and "
+    "'tuned' below are those fresh runs, medians over solved starts."
+)
