@@ -152,6 +152,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         max_njev=settings.get("max_njev"),
     )
     prepared = runner.prepare(cells)  # the error names its cell
+    if settings.get("tune"):
+        from bench.tuning import parse_tune, tunable
+
+        tunable(prepared, parse_tune(settings["tune"])[0])  # before any folder
     out_dir = _out_dir(args.out, suite.name)
     n_cells = len(prepared)
     n_probs = len({c.problem.label for c in prepared})
@@ -173,6 +177,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     command = [_prog(), *argv]
     try:
+        if settings.get("tune"):
+            prepared, s = _tune(settings["tune"], prepared, s, out_dir, suite, command)
         runs = runner.run(prepared, s, out_dir, suite.name, command, progress=True)
     except KeyboardInterrupt:
         print(
@@ -188,6 +194,32 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+
+
+def _tune(tune: str, prepared: list, s: Any, out_dir: Path, suite: Any,
+          command: list[str]) -> tuple[list, Any]:  # fmt: skip
+    """Run the tuning grid into out_dir/tune, write tuning.parquet; return the cells
+    (defaults and tuned) and settings (the next seed: fresh starts) of the rerun."""
+    import dataclasses
+
+    from bench import results, runner, tuning
+
+    key, values = tuning.parse_tune(tune)
+    tunable = tuning.tunable(prepared, key)
+    cells = tuning.grid(tunable, key, values)
+    _console().print(
+        f"tuning {key} over {len(values)} values ({values[0]:g}..{values[-1]:g}): "
+        f"{len(cells)} cells -> {out_dir / 'tune'}",
+        highlight=False,
+        markup=False,
+    )
+    grid_runs = runner.run(cells, s, out_dir / "tune", f"{suite.name}-tune", command)
+    chosen = tuning.choose(grid_runs, tunable, key)
+    results.write_parquet(chosen, out_dir / "tuning.parquet")
+    both = {(c.problem.label, c.config): c for c in prepared}
+    for c in tuning.tuned_cells(tunable, chosen, key):
+        both.setdefault((c.problem.label, c.config), c)
+    return list(both.values()), dataclasses.replace(s, seed=s.seed + 1)
 
 
 def _finish(
