@@ -15,6 +15,7 @@ from bench import thinning
 from bench.driver import check_tolerance
 from bench.suites import CellSpec
 from optimizers.base import OPTAX_BUILT, OPTAX_PREFIX, check_count
+from optimizers.theory import THEORY, resolve, theory_keys
 from problems.base import Problem, make_label
 
 
@@ -51,10 +52,15 @@ class Cell:
     optimizer: str  # registry or peer name
     params: dict[str, Any]  # full hyperparameters (defaults filled in)
     opt: optimizers.Optimizer | None  # None for a peer
+    # hyperparameters written `theory` (resolved in params): the label keeps the word,
+    # so a sweep over problems is one config
+    theory: tuple[str, ...] = ()
 
     @property
     def config(self) -> str:
-        return make_label(self.optimizer, self.params)
+        return make_label(
+            self.optimizer, {**self.params, **dict.fromkeys(self.theory, THEORY)}
+        )
 
     @property
     def source(self) -> str:
@@ -95,8 +101,10 @@ def unique(built: list[Cell]) -> list[Cell]:
     cells: dict[tuple[str, str], Cell] = {}
     by_label: dict[tuple[str, str], Any] = {}
     for c in built:
+        # `theory` resolves to other numbers per problem under one label, by design
+        opt = None if c.theory else c.opt
         for kind, label, obj in (("problem", c.problem.label, c.problem),
-                                 ("optimizer", c.config, c.opt)):  # fmt: skip
+                                 ("optimizer", c.config, opt)):  # fmt: skip
             if obj is not None and by_label.setdefault((kind, label), obj) is not obj:
                 raise ValueError(
                     f"two different {kind}s are both named {label!r}; give each "
@@ -131,9 +139,9 @@ def cell(
         peers.check_peer(optimizer, params)
         return Cell(problem, optimizer, {**peers.peer_defaults(optimizer), **params},
                     None)  # fmt: skip
-    opt = optimizers.get(optimizer, **params)
+    opt = optimizers.get(optimizer, **resolve(optimizer, params, problem))
     opt.check_problem(problem)
-    return Cell(problem, optimizer, dict(opt.params), opt)
+    return Cell(problem, optimizer, dict(opt.params), opt, tuple(theory_keys(params)))
 
 
 def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:

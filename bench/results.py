@@ -308,15 +308,19 @@ def _read_table(
 
 def consolidate(run_dir: Path, run_id: str) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
-    whole run), then delete the parts; the runs table (empty if none)."""
+    whole run) and targets.parquet (bench/targets.py), then delete the parts; the
+    runs table (empty if none)."""
     from bench import rundir
 
     keys = rundir.committed_parts(run_dir)
     if not keys:
         path = Path(run_dir) / "runs.parquet"
         return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    from bench.targets import targets
+
     runs, traces, _ = read_run(run_dir)
     write_table(traces, Path(run_dir) / "traces.parquet", run_id)
+    write_table(targets(runs, traces), Path(run_dir) / "targets.parquet", run_id)
     write_table(runs, Path(run_dir) / "runs.parquet", run_id)
     rundir.remove_parts(run_dir, keys)
     return runs

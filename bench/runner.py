@@ -136,6 +136,7 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "lr": float(  # optax's optimizers call it learning_rate
                     cell.params.get("lr", cell.params.get("learning_rate", np.nan))
                 ),
+                "beta": float(cell.params.get("beta", np.nan)),
                 "source": cell.source,
                 "start": j,
                 "status": tr["status"],

@@ -318,12 +318,37 @@ def _full() -> Suite:
     )
 
 
+def _kappa() -> Suite:
+    # GD at kappa = 1e4 needs ~ kappa/4 ln(gap0/tol) ~ 5e4 steps
+    return Suite(
+        "kappa",
+        (
+            Group(
+                ("quadratic[dim=20,kappa=[10,100,1000,10000]]",),
+                (
+                    "gd[lr=theory]",
+                    "momentum[beta=theory,lr=theory]",
+                    "nesterov[beta=theory,lr=theory]",
+                    "newton",
+                    "bfgs",
+                ),
+                "textbook tuning from mu and L: steps to tolerance against kappa",
+            ),
+        ),
+        "conditioning: theory-tuned gd, heavy ball and Nesterov, Newton and BFGS on "
+        "quadratics over kappa = 10..1e4 (report: slopes against theory)",
+        starts=4,
+        steps=100_000,
+    )
+
+
 _SUITES: dict[str, Callable[[], Suite]] = {
     "smoke": _smoke,
     "default": _default,
     "mgh": _mgh,
     "ml": _ml,
     "full": _full,
+    "kappa": _kappa,
 }
 
 

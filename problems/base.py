@@ -101,6 +101,10 @@ class Problem:
     reference: str = ""
     family: Family | None = None
     data: Any = ()
+    # f is mu-strongly convex with an L-Lipschitz gradient (exact, or bounds): what
+    # `theory` hyperparameters are computed from (optimizers.theory); None: unknown
+    mu: float | None = None
+    L: float | None = None
 
     def __post_init__(self) -> None:
         if self.x0 is None:

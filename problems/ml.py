@@ -211,6 +211,9 @@ def logistic_regression(
             "seed": seed,
         },
         reference="Hastie, Tibshirani & Friedman 2009, sec. 4.4",
+        # bounds: the loss's Hessian is X^T diag(s(1-s)) X / n with s(1-s) <= 1/4
+        mu=reg,
+        L=reg + float(np.linalg.eigvalsh(x.T @ x)[-1]) / (4.0 * n_samples),
     )
 
 

@@ -172,6 +172,26 @@ BAD = {
     "missing run dir": (["report", "nowhere"], "RUN_DIR nowhere is not a folder"),
     "no runs at all": (["report"], "no run folder with a runs.parquet under results"),
     "unknown command": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "bad tune": (
+        ["run", "--suite", "smoke", "--tune", "lr=lin:1e-3:1:4"],
+        "cannot read tune 'lr=lin:1e-3:1:4': KEY=log:LOW:HIGH:N",
+    ),
+    "tune without the hyperparameter": (
+        [
+            "run",
+            "--problems",
+            "rosenbrock",
+            "--optimizers",
+            "bfgs",
+            "--tune",
+            "lr=log:1e-3:1:4",
+        ],
+        "no selected optimizer has the hyperparameter 'lr'",
+    ),
+    "theory without constants": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=theory]"],
+        "problem rosenbrock[n=2] has no known strong convexity and smoothness",
+    ),
 }
 
 

@@ -201,6 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
         "summary columns are exact whatever is kept",
     )
     run.add_argument(
+        "--tune",
+        metavar="KEY=log:LOW:HIGH:N",
+        help="tune KEY (e.g. lr=log:1e-4:1:13) per problem and optimizer on a log "
+        "grid by median gradient evaluations to tol, then rerun tuned and default "
+        "configs on fresh starts (seed + 1); the grid's runs go to DIR/tune/",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
     run.add_argument(

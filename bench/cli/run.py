@@ -195,6 +195,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     prepared = runner.prepare(cells)  # the error names its cell
     max_memory = (limits.parse_size(args.max_memory) if args.max_memory
                   else limits.default_max_memory())  # fmt: skip
+    tune = settings.get("tune")
+    if tune:
+        from bench.tuning import parse_tune, tunable
+
+        tunable(prepared, parse_tune(tune)[0])  # before any folder
     if resumed is None:  # checked before the folder exists
         limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
                             max_memory)  # fmt: skip
@@ -207,7 +212,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             prepared = [c for c in prepared if (c.problem.label, c.config) not in done]
             limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
                                 max_memory)  # fmt: skip
-        return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed)
+        return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
+                            tune)  # fmt: skip
     finally:
         claimed.release()
 
@@ -216,7 +222,8 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed) -> int:
+def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
+                 tune) -> int:  # fmt: skip
     from bench import runner
 
     out_dir = claimed.path
@@ -241,6 +248,8 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed) -> int:
     )
     command = [_prog(), *argv]
     try:
+        if tune:
+            prepared, s = _tune(tune, prepared, s, out_dir, suite_name, command)
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
                           cell_timeout=args.cell_timeout)  # fmt: skip
@@ -258,6 +267,32 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed) -> int:
             file=sys.stderr,
         )
         return _interrupted_status()
+
+
+def _tune(tune: str, prepared: list, s: Any, out_dir: Path, suite_name: str,
+          command: list[str]) -> tuple[list, Any]:  # fmt: skip
+    """Run the tuning grid into out_dir/tune, write tuning.parquet; return the cells
+    (defaults and tuned) and settings (the next seed: fresh starts) of the rerun."""
+    import dataclasses
+
+    from bench import results, runner, tuning
+
+    key, values = tuning.parse_tune(tune)
+    tunable = tuning.tunable(prepared, key)
+    cells = tuning.grid(tunable, key, values)
+    _console().print(
+        f"tuning {key} over {len(values)} values ({values[0]:g}..{values[-1]:g}): "
+        f"{len(cells)} cells -> {out_dir / 'tune'}",
+        highlight=False,
+        markup=False,
+    )
+    grid_runs = runner.run(cells, s, out_dir / "tune", f"{suite_name}-tune", command)
+    chosen = tuning.choose(grid_runs, tunable, key)
+    results.write_parquet(chosen, out_dir / "tuning.parquet")
+    both = {(c.problem.label, c.config): c for c in prepared}
+    for c in tuning.tuned_cells(tunable, chosen, key):
+        both.setdefault((c.problem.label, c.config), c)
+    return list(both.values()), dataclasses.replace(s, seed=s.seed + 1)
 
 
 def _finish(

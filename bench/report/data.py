@@ -51,6 +51,7 @@ TRACE_COLUMNS = [
     "gap",
     "grad_norm",
     "njev",
+    "nfev",
     "time_s",
     "x0",
     "x1",
