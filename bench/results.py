@@ -181,6 +181,7 @@ def environment() -> dict[str, Any]:
         "versions": versions,
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpus_usable": affinity,
         "thread_env": {k: os.environ.get(k) for k in thread_vars},
@@ -197,6 +198,15 @@ def environment() -> dict[str, Any]:
         else {},
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def _cpu_model() -> str | None:
+    """The CPU's model name (Linux), which platform.processor() does not give."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return None
 
 
 def xla_counts() -> dict[str, int]:

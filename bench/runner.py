@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -210,17 +211,20 @@ def run(
     suite: str,
     command: list[str],
     progress: bool = True,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Run every cell, writing the tables as families finish (at most every
     SAVE_EVERY_S: a crash keeps what was written, an interrupt everything). A
     family that raises is recorded as failed, cell by cell, in the manifest and the
     run goes on; Ctrl-C stops the run, marks the manifest "interrupted" and
-    re-raises."""
+    re-raises. ``executor``: where families run (bench/cluster.py), None: here."""
     with results.one_blas_thread():  # before the manifest, which records it
-        return _run(cells, settings, Path(out_dir), suite, command, progress)
+        return _run(cells, settings, Path(out_dir), suite, command, progress,
+                    executor)  # fmt: skip
 
 
-def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
+def _run(cells, settings, out_dir, suite, command, progress,
+         executor) -> pd.DataFrame:  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = results.manifest(command, suite, asdict(settings))
     results.write_json(meta, out_dir / "manifest.json")
@@ -256,6 +260,22 @@ def _run(cells, settings, out_dir, suite, command, progress) -> pd.DataFrame:
         return runs
 
     fams = families(cells)
+    if executor is not None:  # every family on a worker, as they finish
+        meta["executor"] = {"kind": "dask", "scheduler": executor.address}
+        meta["workers"] = {}
+        with _progress(progress, len(cells)) as advance:
+            try:
+                done = 0
+                for fam_cells, tables, error, worker in executor.run(fams, settings):
+                    _record(meta, fam_cells, tables, error, all_runs, all_traces)
+                    _ran_on(meta, fam_cells, worker)
+                    done += len(fam_cells)
+                    advance(done, _family_label(fam_cells))
+                    save()
+            except KeyboardInterrupt:
+                save("interrupted")
+                raise
+        return save("complete")
     ours = [Family(f, settings) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     compiler = Compiler(ours)
@@ -312,6 +332,17 @@ def _record(meta, cells, tables, error, all_runs, all_traces) -> None:
             all_traces.append(traces)
             entry.update(status="done", error=None)
         meta["cells"].append(entry)
+
+
+def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:
+    """Which worker ran these (the manifest's last cells), with its environment."""
+    if worker is None:
+        return
+    meta["workers"].setdefault(worker["address"], worker["environment"])
+    for k, v in worker["compile"].items():
+        meta["compile"][k] += v
+    for entry in meta["cells"][-len(cells) :]:
+        entry["worker"] = worker["address"]
 
 
 def _family_label(cells: list[Cell]) -> str:

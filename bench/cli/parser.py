@@ -164,6 +164,19 @@ def build_parser() -> argparse.ArgumentParser:
         "max_njev; default: no budget)",
     )
     run.add_argument(
+        "--executor",
+        choices=("process", "dask"),
+        default="process",
+        help="where program families run: in this process (default), or on a Dask "
+        "cluster (--scheduler, else a local one with a worker process per core)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="the Dask scheduler of --executor dask (e.g. one started with "
+        "'dask scheduler')",
+    )
+    run.add_argument(
         "--device",
         choices=("cpu", "gpu"),
         help="JAX backend to run on where a machine has both (default: JAX's, a GPU "

@@ -110,6 +110,20 @@ def set_precision(precision: str) -> None:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
+def _executor(args: argparse.Namespace) -> Any:
+    """The Dask executor of ``--executor dask`` (connected), or None: in-process."""
+    if args.executor != "dask":
+        if args.scheduler is not None:
+            raise UsageError("--scheduler needs --executor dask")
+        return None
+    from bench import cluster
+
+    try:
+        return cluster.DaskExecutor(args.scheduler, getattr(args, "plugin", None) or [])
+    except cluster.SchedulerUnreachable as exc:
+        raise UsageError(f"--scheduler: {exc}") from None
+
+
 def select_device(device: str | None) -> None:
     """Run on JAX's ``cpu`` or ``gpu`` backend only (None: JAX's default, a GPU where
     there is one). Before any array: only that backend is started. UsageError when
@@ -153,6 +167,15 @@ def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
     suite, settings = resolve(args)
+    executor = _executor(args)  # first: an unreachable scheduler is a usage error
+    try:
+        return _run_with(args, argv, suite, settings, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _run_with(args, argv, suite, settings, executor) -> int:
     cells = suite.cells()
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
@@ -183,6 +206,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         if warning:
             print(f"{_prog()} run: warning: {warning}", file=sys.stderr)
 
+    if executor is not None:  # workers use this cache folder where they can
+        import jax
+
+        executor.cache_dir = jax.config.jax_compilation_cache_dir
     console = _console()
     console.print(
         f"suite {suite.name}: {n_cells} cells ({n_probs} problems, "
@@ -193,7 +220,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     )
     command = [_prog(), *argv]
     try:
-        runs = runner.run(prepared, s, out_dir, suite.name, command, progress=True)
+        runs = runner.run(prepared, s, out_dir, suite.name, command, progress=True,
+                          executor=executor)  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
