@@ -60,6 +60,7 @@ config file (TOML), every key optional:
   tol = 1e-8
   seed = 0
   precision = "float64"
+  trace = "log:50"               # trace rows kept: full, every:K or log:N
   [[groups]]                     # more problems x optimizers groups
   problems = ["mlp"]
   optimizers = ["adam[lr=[3e-3,1e-2]]"]
