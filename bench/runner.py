@@ -17,11 +17,22 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench import driver, plugins, rates, results, rundir, status, thinning, timing
+from bench import (
+    driver,
+    plugins,
+    rates,
+    results,
+    rundir,
+    runlog,
+    status,
+    thinning,
+    timing,
+)  # fmt: skip
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
 from optimizers.base import COUNTERS
@@ -202,6 +213,7 @@ def run(
     resume: dict | None = None,
     cell_timeout: float | None = None,
     timed: bool = True,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -212,13 +224,14 @@ def run(
     and re-raises. ``out_dir``: a folder claimed here (absent or empty), or one the
     caller claimed. ``resume``: the manifest of the run to continue (its cells that
     are not in ``cells`` are kept as they are). ``timed=False`` runs the batched
-    programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN."""
+    programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN.
+    ``executor``: where families run (bench/cluster.py); None: here."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout, timed)  # fmt: skip
+                        cell_timeout, timed, executor)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
@@ -254,7 +267,7 @@ def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout, timed) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, timed, executor) -> pd.DataFrame:  # fmt: skip
     meta = _manifest(cells, settings, suite, command, resume, cell_timeout)
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
@@ -278,79 +291,73 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         return runs
 
     fams = families(cells)
-    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
-    peer_cells = [f[0] for f in fams if f[0].opt is None]
-    compiler = Compiler(ours)
+    if executor is not None:
+        meta["executor"] = {"kind": "dask", "scheduler": executor.address}
+        meta.setdefault("workers", {})
     failed = False
-    with _progress(progress, len(cells)) as advance:
+    with runlog.progress(progress, len(cells)) as advance:
+        done = 0
+
+        def announce(fam_cells: list[Cell]) -> None:
+            advance(done, _family_label(fam_cells))
+
+        if executor is not None:  # every family on a worker, as they finish
+            finished = executor.run(fams, settings)
+        else:
+            finished = _here(fams, settings, timed, cell_timeout, meta, announce)
         try:
-            done = 0
-            for n, fam in enumerate(ours):
-                advance(done, _family_label(fam.cells))
-                deadline = _Deadline(cell_timeout, len(fam.cells))
-                tables, error = None, None
-                try:
-                    compiled = compiler.result(n)
-                    for k, v in compiled[2].items():
-                        meta["compile"][k] += v
-                except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
-                    error = exc
-                compiler.ahead()  # the next families compile while this one runs
-                if error is None:
-                    try:
-                        deadline.check()
-                        tables = _run_family(fam, compiled, compiler.wait_idle,
-                                             deadline.check)  # fmt: skip
-                    except Exception as exc:  # noqa: BLE001
-                        error = exc
-                failed |= _record(meta, out_dir, fam.cells, tables, error)
-                done += len(fam.cells)
-                save()
-            compiler.wait_idle()  # peers compile too: never beside our options
-            for cell in peer_cells:
-                advance(done, _family_label([cell]))
-                deadline = _Deadline(cell_timeout, 1)
-                try:
-                    tables, error = _run_peer(cell, settings), None
-                    deadline.check()  # a peer's call cannot be stopped: checked after
-                except Exception as exc:  # noqa: BLE001
-                    tables, error = None, exc
-                failed |= _record(meta, out_dir, [cell], tables, error)
-                done += 1
+            for fam_cells, tables, error, worker in finished:
+                failed |= _record(meta, out_dir, fam_cells, tables, error)
+                _ran_on(meta, fam_cells, worker)
+                done += len(fam_cells)
                 save()
             advance(len(cells), "done")
         except KeyboardInterrupt:
             save("interrupted")
             raise
-        finally:
-            compiler.close()
     ok = any(c.get("status") == "done" for c in meta["cells"])
     return save("complete" if ok or not failed else "failed")
 
 
-class CellTimeout(Exception):
-    """A family ran past its --cell-timeout."""
-
-
-class _Deadline:
-    """``--cell-timeout`` seconds per cell, for a family of ``n_cells`` cells, from
-    the moment it starts (its compile included). A compiled call cannot be
-    interrupted, so ``check`` is called between calls: a family stops at the first
-    check past the deadline, which can be one call (the batched trace call, or one
-    start's timing) after it."""
-
-    def __init__(self, seconds: float | None, n_cells: int) -> None:
-        self.seconds = seconds
-        self.limit = None if seconds is None else seconds * n_cells
-        self.t0 = time.perf_counter()
-
-    def check(self) -> None:
-        elapsed = time.perf_counter() - self.t0
-        if self.limit is not None and elapsed > self.limit:
-            raise CellTimeout(
-                f"ran past --cell-timeout {self.seconds:g} s per cell "
-                f"({elapsed:.1f} s for a family of {self.limit / self.seconds:g} cells)"
-            )
+def _here(fams, settings, timed, cell_timeout, meta, announce):
+    """Run the families in this process, ours first (each compiled ahead while the
+    previous one runs), then the peers; yield (cells, tables, error, None) for each
+    family as it finishes. An error is recorded, never raised: the run goes on."""
+    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
+    peer_cells = [f[0] for f in fams if f[0].opt is None]
+    compiler = Compiler(ours)
+    try:
+        for n, fam in enumerate(ours):
+            announce(fam.cells)
+            deadline = runlog.Deadline(cell_timeout, len(fam.cells))
+            tables, error = None, None
+            try:
+                compiled = compiler.result(n)
+                for k, v in compiled[2].items():
+                    meta["compile"][k] += v
+            except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
+                error = exc
+            compiler.ahead()  # the next families compile while this one runs
+            if error is None:
+                try:
+                    deadline.check()
+                    tables = _run_family(fam, compiled, compiler.wait_idle,
+                                         deadline.check)  # fmt: skip
+                except Exception as exc:  # noqa: BLE001
+                    error = exc
+            yield fam.cells, tables, error, None
+        compiler.wait_idle()  # peers compile too: never beside our options
+        for cell in peer_cells:
+            announce([cell])
+            deadline = runlog.Deadline(cell_timeout, 1)
+            try:
+                tables, error = _run_peer(cell, settings), None
+                deadline.check()  # a peer's call cannot be stopped: checked after
+            except Exception as exc:  # noqa: BLE001
+                tables, error = None, exc
+            yield [cell], tables, error, None
+    finally:
+        compiler.close()
 
 
 def _record(meta, out_dir, cells, tables, error) -> bool:
@@ -367,61 +374,25 @@ def _record(meta, out_dir, cells, tables, error) -> bool:
     for cell in cells:
         entry = {"problem": cell.problem.label, "config": cell.config}
         if error is not None:
-            entry.update(status="failed", error=_reason(error))
+            entry.update(status="failed", error=runlog.reason(error))
         else:
             entry.update(status="done", error=None)
         meta["cells"].append(entry)
     return error is not None
 
 
-def _reason(error: BaseException) -> str:
-    """One line: what went wrong in a cell."""
-    if isinstance(error, CellTimeout):
-        return f"timeout: {error}"
-    text = " ".join(f"{type(error).__name__}: {error}".split())
-    if isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in text:
-        text = f"out of memory: {text}"
-    return text[:300]
+def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:
+    """Which worker ran these (the manifest's last cells), with its environment."""
+    if worker is None:
+        return
+    meta["workers"].setdefault(worker["address"], worker["environment"])
+    for k, v in worker["compile"].items():
+        meta["compile"][k] += v
+    for entry in meta["cells"][-len(cells) :]:
+        entry["worker"] = worker["address"]
 
 
 def _family_label(cells: list[Cell]) -> str:
     c = cells[0]
     more = f" (+{len(cells) - 1} cells in one program)" if len(cells) > 1 else ""
     return f"{c.problem.label} x {c.config}{more}"
-
-
-class _progress:
-    """A rich progress bar (cell i/N, label, ETA) or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
-
-    def __enter__(self) -> Callable[[int, str], None]:
-        if not self.enabled:
-            return lambda i, label: None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("cell"),
-            MofNCompleteColumn(),
-            BarColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.description}"),
-            transient=False,
-        )
-        self.bar.start()
-        task = self.bar.add_task("", total=self.total)
-        return lambda i, label: self.bar.update(task, completed=i, description=label)
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self.bar.stop()

@@ -63,6 +63,7 @@ config file (TOML), every key optional:
   seed = 0
   precision = "float64"
   plugins = ["my_opts.py"]       # files (relative to this file) or module names
+  trace = "log:50"               # trace rows kept: full, every:K or log:N
   [[groups]]                     # more problems x optimizers groups
   problems = ["mlp"]
   optimizers = ["adam[lr=[3e-3,1e-2]]"]
@@ -186,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="refuse a run whose estimated memory passes SIZE, e.g. 8G (default: "
         "half the machine's memory)",
+    )
+    run.add_argument(
+        "--executor",
+        choices=("process", "dask"),
+        default="process",
+        help="where program families run: in this process (default), or on a Dask "
+        "cluster (--scheduler, else a local one with a worker process per core)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="the Dask scheduler of --executor dask (e.g. one started with "
+        "'dask scheduler')",
     )
     run.add_argument(
         "--device",

@@ -126,6 +126,21 @@ def set_precision(precision: str) -> None:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
+def _executor(args: argparse.Namespace, plugin_refs: list[str]) -> Any:
+    """The Dask executor of ``--executor dask`` (connected, shipping the plugins to
+    its workers), or None: in-process."""
+    if args.executor != "dask":
+        if args.scheduler is not None:
+            raise UsageError("--scheduler needs --executor dask")
+        return None
+    from bench import cluster
+
+    try:
+        return cluster.DaskExecutor(args.scheduler, plugin_refs)
+    except cluster.SchedulerUnreachable as exc:
+        raise UsageError(f"--scheduler: {exc}") from None
+
+
 def select_device(device: str | None) -> None:
     """Run on JAX's ``cpu`` or ``gpu`` backend only (None: JAX's default, a GPU where
     there is one). Before any array: only that backend is started. UsageError when
@@ -173,6 +188,18 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             raise UsageError("--out needs a folder name, got ''; give a new folder")
         suite, settings = resolve(args)
         cells, suite_name = suite.cells(), suite.name
+    # before anything is built: an unreachable scheduler is a usage error
+    executor = _executor(args, settings.get("plugins") or [])
+    try:
+        return _run_with(args, argv, cells, settings, suite_name, resumed, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int:
+    from bench.cli import resume
+
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
     set_precision(settings["precision"])
@@ -213,7 +240,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
                                 max_memory)  # fmt: skip
         return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
-                            tune)  # fmt: skip
+                            tune, executor)  # fmt: skip
     finally:
         claimed.release()
 
@@ -223,7 +250,7 @@ def _or(value: Any, default: Any) -> Any:
 
 
 def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
-                 tune) -> int:  # fmt: skip
+                 tune, executor) -> int:  # fmt: skip
     from bench import runner
 
     out_dir = claimed.path
@@ -237,6 +264,10 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
         if warning:
             print(f"{_prog()} run: warning: {warning}", file=sys.stderr)
 
+    if executor is not None:  # workers use this cache folder where they can
+        import jax
+
+        executor.cache_dir = jax.config.jax_compilation_cache_dir
     console = _console()
     what = "resuming:" if resumed else f"suite {suite_name}:"
     console.print(
@@ -252,7 +283,8 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
             prepared, s = _tune(tune, prepared, s, out_dir, suite_name, command)
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
-                          cell_timeout=args.cell_timeout)  # fmt: skip
+                          cell_timeout=args.cell_timeout,
+                          executor=executor)  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
