@@ -190,7 +190,9 @@ def read_run(
     runs_path, traces_path = run_dir / "runs.parquet", run_dir / "traces.parquet"
     if not keys and not runs_path.exists():
         raise FileNotFoundError(f"{runs_path} not found: nothing to report")
-    columns = None if keys else trace_columns  # parts: f is needed for best f*
+    columns = None  # with parts, every column: f is needed for the best f*
+    if not keys and trace_columns is not None:
+        columns = list(dict.fromkeys(["problem", "config", *trace_columns]))
     runs_l, traces_l = [], []
     if runs_path.exists():
         runs_l.append(_read_table(runs_path, run_dir, run_id, REQUIRED_RUNS))

@@ -250,6 +250,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         runs = None
         if state is not None:
             runs = results.consolidate(out_dir, run_id)
+            _reconcile(meta, runs)
             meta["wall_s"] = meta.get("wall_s", 0.0) + time.perf_counter() - started
             meta.update(status=state, finished=results.now())
             meta["sessions"][-1]["finished"] = meta["finished"]
@@ -351,6 +352,23 @@ def _record(meta, out_dir, cells, tables, error) -> bool:
             entry.update(status="done", error=None)
         meta["cells"].append(entry)
     return error is not None
+
+
+def _reconcile(meta: dict, runs: pd.DataFrame) -> None:
+    """Mark done the cells whose rows are in the tables but not yet in the manifest
+    (a signal or a kill landed between a family's part and the manifest's update);
+    the tables are the truth."""
+    if runs.empty:
+        return
+    listed = {(e["problem"], e["config"]) for e in meta["cells"]
+              if e["status"] == "done"}  # fmt: skip
+    for cell in dict.fromkeys(zip(runs["problem"], runs["config"], strict=True)):
+        if cell not in listed:
+            meta["cells"] = [e for e in meta["cells"]
+                             if (e["problem"], e["config"]) != cell]  # fmt: skip
+            meta["cells"].append(
+                {"problem": cell[0], "config": cell[1], "status": "done", "error": None}
+            )
 
 
 def _reason(error: BaseException) -> str:
