@@ -161,6 +161,10 @@ REQUIRED_RUNS = {
     "final_gap": "f", "n_steps": "i", "nfev": "i", "njev": "i",
 }  # fmt: skip
 REQUIRED_TRACES = {"problem": "s", "config": "s", "start": "i", "step": "i", "f": "f"}
+REQUIRED_LANDSCAPES = {
+    "problem": "s", "lo0": "f", "lo1": "f", "hi0": "f", "hi1": "f", "x_star0": "f",
+    "x_star1": "f", "grid": "i", "f": "s",
+}  # fmt: skip
 _KINDS = {"s": "OSUT", "i": "iu", "f": "fiu", "b": "b"}
 _KIND_NAMES = {"s": "text", "i": "integer", "f": "number", "b": "boolean"}
 
@@ -299,20 +303,41 @@ def _read_table(
     return df
 
 
-def consolidate(run_dir: Path, run_id: str) -> pd.DataFrame:
+def consolidate(
+    run_dir: Path, run_id: str, problems: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
-    whole run), then delete the parts; the runs table (empty if none)."""
+    whole run), store the contour data of the 2-D ones of ``problems`` (label ->
+    Problem) in landscapes.parquet, then delete the parts; the runs table."""
     from bench import rundir
+    from bench.landscape import landscapes
 
+    run_dir = Path(run_dir)
     keys = rundir.committed_parts(run_dir)
-    if not keys:
-        path = Path(run_dir) / "runs.parquet"
-        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    if not keys and not (run_dir / "runs.parquet").exists():
+        return pd.DataFrame()
     runs, traces, _ = read_run(run_dir)
-    write_table(traces, Path(run_dir) / "traces.parquet", run_id)
-    write_table(runs, Path(run_dir) / "runs.parquet", run_id)
+    if keys:
+        write_table(traces, run_dir / "traces.parquet", run_id)
+        write_table(runs, run_dir / "runs.parquet", run_id)
+    if problems:
+        grids = landscapes(problems, runs, traces)
+        if len(grids):
+            write_table(grids, run_dir / "landscapes.parquet", run_id)
     rundir.remove_parts(run_dir, keys)
     return runs
+
+
+def read_landscapes(run_dir: Path | str) -> pd.DataFrame:
+    """landscapes.parquet (bench/landscape.py), checked like the tables; empty if
+    the run stored none."""
+    run_dir = Path(run_dir)
+    path = run_dir / "landscapes.parquet"
+    if not path.exists():
+        return pd.DataFrame(columns=list(REQUIRED_LANDSCAPES))
+    manifest = read_manifest(run_dir)
+    run_id = manifest.get("run_id", _ANY) if manifest else _ANY
+    return _read_table(path, run_dir, run_id, REQUIRED_LANDSCAPES)
 
 
 def one_blas_thread():

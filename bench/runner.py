@@ -183,6 +183,7 @@ def run(
     *,
     resume: dict | None = None,
     cell_timeout: float | None = None,
+    skip: frozenset[tuple[str, str]] = frozenset(),
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -192,13 +193,15 @@ def run(
     SIGTERM the CLI turns into one) consolidates, marks the manifest "interrupted"
     and re-raises. ``out_dir``: a folder claimed here (absent or empty), or one the
     caller claimed. ``resume``: the manifest of the run to continue (its cells that
-    are not in ``cells`` are kept as they are)."""
+    are not in ``cells`` are kept as they are); ``skip``: (problem, config) of its
+    cells that are done (not run again; their problems' contour data is stored
+    again when the tables are consolidated)."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout)  # fmt: skip
+                        cell_timeout, skip)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
@@ -233,7 +236,9 @@ def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, skip) -> pd.DataFrame:  # fmt: skip
+    problems = {c.problem.label: c.problem for c in cells}
+    cells = [c for c in cells if (c.problem.label, c.config) not in skip]
     meta = _manifest(cells, settings, suite, command, resume, cell_timeout)
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
@@ -249,7 +254,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         }
         runs = None
         if state is not None:
-            runs = results.consolidate(out_dir, run_id)
+            runs = results.consolidate(out_dir, run_id, problems)
             _reconcile(meta, runs)
             meta["wall_s"] = meta.get("wall_s", 0.0) + time.perf_counter() - started
             meta.update(status=state, finished=results.now())

@@ -177,12 +177,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     else:  # the folder is locked first, so that no live run changes it meanwhile
         claimed = rundir.claim_existing(resumed[0])
     try:
+        done: frozenset[tuple[str, str]] = frozenset()
         if resumed is not None:
-            done = resume.done_cells(claimed.path)
-            prepared = [c for c in prepared if (c.problem.label, c.config) not in done]
-            limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
+            done = frozenset(resume.done_cells(claimed.path))
+            missing = [c for c in prepared if (c.problem.label, c.config) not in done]
+            limits.check_memory(runner.families(missing), s.starts, s.num_steps,
                                 max_memory)  # fmt: skip
-        return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed)
+        return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
+                            done)  # fmt: skip
     finally:
         claimed.release()
 
@@ -191,13 +193,14 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed) -> int:
+def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed, done) -> int:
     from bench import runner
 
     out_dir = claimed.path
-    n_cells = len(prepared)
-    n_probs = len({c.problem.label for c in prepared})
-    n_configs = len({c.config for c in prepared})
+    todo = [c for c in prepared if (c.problem.label, c.config) not in done]
+    n_cells = len(todo)
+    n_probs = len({c.problem.label for c in todo})
+    n_configs = len({c.config for c in todo})
     if not args.no_cache:
         from bench import cache
 
@@ -218,7 +221,7 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed) -> int:
     try:
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
-                          cell_timeout=args.cell_timeout)  # fmt: skip
+                          cell_timeout=args.cell_timeout, skip=done)  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
