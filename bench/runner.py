@@ -15,18 +15,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bench import driver, rates, results, rundir, status, timing
+from bench import driver, ledger, rates, results, rundir, status, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families
 
 __all__ = [
-    "Cell", "CellSpec", "Settings", "families", "prepare", "run", "starting_points",
+    "Cell", "CellSpec", "Settings", "families", "prepare", "run", "run_family",
+    "starting_points",
 ]  # fmt: skip
 
 def _run_family(fam: Family, compiled: tuple[float, bool],
@@ -85,6 +85,22 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
         _tables(c, per_start[i * s.starts : (i + 1) * s.starts], share, s)
         for i, c in enumerate(fam.cells)
     ]
+
+
+def run_family(cells: list[Cell], settings: Settings,
+               between_calls: Callable[[], None] = lambda: None):  # fmt: skip
+    """The unit of work, here, on a resume and on a cluster's worker: the cells of
+    one program family (``families(cells)`` forms them; a peer cell is a family of
+    its own) -> their rows of runs.parquet and of traces.parquet. Best-found f* of
+    problems without a published one is filled in when the run's parts are
+    consolidated (``results.consolidate``)."""
+    if cells[0].opt is None:
+        tables = _run_peer(cells[0], settings)
+    else:
+        fam = Family(cells, settings)
+        tables = _run_family(fam, fam.compile(), lambda: None, between_calls)
+    return (pd.concat([r for r, _ in tables], ignore_index=True),
+            pd.concat([t for _, t in tables], ignore_index=True))  # fmt: skip
 
 
 def _run_peer(cell: Cell, s: Settings):
@@ -207,39 +223,11 @@ def run(
             rd.release()
 
 
-def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
-    """A new run's manifest, or the resumed run's, with this session added."""
-    selection = [[c.problem.name, c.problem.params, c.optimizer, c.params]
-                 for c in cells]  # fmt: skip
-    if resume is None:
-        meta = results.manifest(command, suite, asdict(settings))
-        meta.update(
-            run_id=rundir.new_run_id(),
-            schema_version=results.SCHEMA_VERSION,
-            selection=selection,
-            sessions=[],
-            cell_timeout=cell_timeout,
-        )
-        meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0,
-                           "seconds": 0}  # fmt: skip
-    else:
-        meta = dict(resume)
-        ours = {(c.problem.label, c.config) for c in cells}
-        meta["cells"] = [
-            e for e in meta.get("cells", []) if (e["problem"], e["config"]) not in ours
-        ]
-        known = meta.setdefault("selection", [])
-        known += [s for s in selection if s not in known]
-        meta.update(status="running", finished=None)
-    meta["sessions"].append({"command": command, "started": results.now()})
-    return meta
-
-
 def _run(cells, settings, out_dir, suite, command, progress, resume,
          cell_timeout, skip) -> pd.DataFrame:  # fmt: skip
     problems = {c.problem.label: c.problem for c in cells}
     cells = [c for c in cells if (c.problem.label, c.config) not in skip]
-    meta = _manifest(cells, settings, suite, command, resume, cell_timeout)
+    meta = ledger.manifest(cells, settings, suite, command, resume, cell_timeout)
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
     started = time.perf_counter()
@@ -255,7 +243,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         runs = None
         if state is not None:
             runs = results.consolidate(out_dir, run_id, problems)
-            _reconcile(meta, runs)
+            ledger.reconcile(meta, runs)
             meta["wall_s"] = meta.get("wall_s", 0.0) + time.perf_counter() - started
             meta.update(status=state, finished=results.now())
             meta["sessions"][-1]["finished"] = meta["finished"]
@@ -272,7 +260,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
             done = 0
             for n, fam in enumerate(ours):
                 advance(done, _family_label(fam.cells))
-                deadline = _Deadline(cell_timeout, len(fam.cells))
+                deadline = ledger.Deadline(cell_timeout, len(fam.cells))
                 tables, error = None, None
                 try:
                     compiled = compiler.result(n)
@@ -288,19 +276,19 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
                                              deadline.check)  # fmt: skip
                     except Exception as exc:  # noqa: BLE001
                         error = exc
-                failed |= _record(meta, out_dir, fam.cells, tables, error)
+                failed |= ledger.record(meta, out_dir, fam.cells, tables, error)
                 done += len(fam.cells)
                 save()
             compiler.wait_idle()  # peers compile too: never beside our options
             for cell in peer_cells:
                 advance(done, _family_label([cell]))
-                deadline = _Deadline(cell_timeout, 1)
+                deadline = ledger.Deadline(cell_timeout, 1)
                 try:
                     tables, error = _run_peer(cell, settings), None
                     deadline.check()  # a peer's call cannot be stopped: checked after
                 except Exception as exc:  # noqa: BLE001
                     tables, error = None, exc
-                failed |= _record(meta, out_dir, [cell], tables, error)
+                failed |= ledger.record(meta, out_dir, [cell], tables, error)
                 done += 1
                 save()
             advance(len(cells), "done")
@@ -311,79 +299,6 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
             compiler.close()
     ok = any(c.get("status") == "done" for c in meta["cells"])
     return save("complete" if ok or not failed else "failed")
-
-
-class CellTimeout(Exception):
-    """A family ran past its --cell-timeout."""
-
-
-class _Deadline:
-    """``--cell-timeout`` seconds per cell, for a family of ``n_cells`` cells, from
-    the moment it starts (its compile included). A compiled call cannot be
-    interrupted, so ``check`` is called between calls: a family stops at the first
-    check past the deadline, which can be one call (the batched trace call, or one
-    start's timing) after it."""
-
-    def __init__(self, seconds: float | None, n_cells: int) -> None:
-        self.seconds = seconds
-        self.limit = None if seconds is None else seconds * n_cells
-        self.t0 = time.perf_counter()
-
-    def check(self) -> None:
-        elapsed = time.perf_counter() - self.t0
-        if self.limit is not None and elapsed > self.limit:
-            raise CellTimeout(
-                f"ran past --cell-timeout {self.seconds:g} s per cell "
-                f"({elapsed:.1f} s for a family of {self.limit / self.seconds:g} cells)"
-            )
-
-
-def _record(meta, out_dir, cells, tables, error) -> bool:
-    """Write a family's rows as one part, then add its cells to the manifest (done,
-    or failed with a one-line reason). True when it failed."""
-    if error is None:
-        run_id = meta["run_id"]
-        key = rundir.family_key([(c.problem.label, c.config) for c in cells])
-        runs_path, traces_path = rundir.part_paths(out_dir, key)
-        runs = pd.concat([r for r, _ in tables], ignore_index=True)
-        traces = pd.concat([t for _, t in tables], ignore_index=True)
-        results.write_table(traces, traces_path, run_id)
-        results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
-    for cell in cells:
-        entry = {"problem": cell.problem.label, "config": cell.config}
-        if error is not None:
-            entry.update(status="failed", error=_reason(error))
-        else:
-            entry.update(status="done", error=None)
-        meta["cells"].append(entry)
-    return error is not None
-
-
-def _reconcile(meta: dict, runs: pd.DataFrame) -> None:
-    """Mark done the cells whose rows are in the tables but not yet in the manifest
-    (a signal or a kill landed between a family's part and the manifest's update);
-    the tables are the truth."""
-    if runs.empty:
-        return
-    listed = {(e["problem"], e["config"]) for e in meta["cells"]
-              if e["status"] == "done"}  # fmt: skip
-    for cell in dict.fromkeys(zip(runs["problem"], runs["config"], strict=True)):
-        if cell not in listed:
-            meta["cells"] = [e for e in meta["cells"]
-                             if (e["problem"], e["config"]) != cell]  # fmt: skip
-            meta["cells"].append(
-                {"problem": cell[0], "config": cell[1], "status": "done", "error": None}
-            )
-
-
-def _reason(error: BaseException) -> str:
-    """One line: what went wrong in a cell."""
-    if isinstance(error, CellTimeout):
-        return f"timeout: {error}"
-    text = " ".join(f"{type(error).__name__}: {error}".split())
-    if isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in text:
-        text = f"out of memory: {text}"
-    return text[:300]
 
 
 def _family_label(cells: list[Cell]) -> str:
