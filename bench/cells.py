@@ -11,6 +11,7 @@ import numpy as np
 
 import optimizers
 import problems
+from bench import thinning
 from bench.driver import check_tolerance
 from bench.suites import CellSpec
 from optimizers.base import check_count
@@ -26,6 +27,7 @@ class Settings:
     seed: int = 0
     precision: str = "float64"
     max_njev: int | None = None  # gradient-evaluation budget per run
+    trace: str = "full"  # which steps are trace rows (bench/thinning.py)
 
     def __post_init__(self) -> None:
         check_count("starts", self.starts)
@@ -34,6 +36,7 @@ class Settings:
         check_tolerance("tol", self.tol)
         if self.max_njev is not None:
             check_count("max_njev", self.max_njev)
+        object.__setattr__(self, "trace", thinning.check(self.trace, "trace"))
         if self.precision not in ("float64", "float32"):
             raise ValueError(
                 f"precision must be float64 or float32, got {self.precision!r}"
@@ -106,6 +109,7 @@ def _build(spec: CellSpec) -> Cell:
         params = {**peers.peer_defaults(spec.optimizer), **spec.optimizer_params}
         return Cell(problem, spec.optimizer, params, None)
     opt = optimizers.get(spec.optimizer, **spec.optimizer_params)
+    opt.check_problem(problem)
     return Cell(problem, spec.optimizer, dict(opt.params), opt)
 
 

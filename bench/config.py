@@ -13,6 +13,7 @@ TOML config (``python -m bench run --config FILE.toml``), every key optional::
     tol = 1e-8
     seed = 0
     precision = "float64"
+    trace = "log:50"            # trace rows kept: full, every:K or log:N
 
     [[groups]]                  # more groups, each its own problems x optimizers
     problems = ["mlp"]
@@ -34,7 +35,8 @@ from typing import Any
 from bench.spec import SpecError, parse_spec
 from bench.suites import Group, Suite, get, names, override
 
-SETTING_KEYS = ("starts", "steps", "max_njev", "gtol", "tol", "seed", "precision")
+SETTING_KEYS = ("starts", "steps", "max_njev", "gtol", "tol", "seed", "precision",
+                "trace")  # fmt: skip
 _CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups")
 MAX_CONFIG_BYTES = 2**20
 
@@ -195,6 +197,10 @@ def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
         elif key == "precision":
             if value not in ("float64", "float32"):
                 raise ValueError(f"{name} must be float64 or float32, got {value!r}")
+        elif key == "trace":
+            from bench import thinning
+
+            value = thinning.check(value, name)
         else:
             raise ValueError(f"unknown setting {key!r}")
     except ValueError as exc:

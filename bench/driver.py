@@ -30,14 +30,15 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from bench import xla
+from bench import thinning, xla
 from bench.status import Status
-from optimizers.base import Optimizer, check_count
+from optimizers.base import COUNTERS, Optimizer, check_count
 from problems.base import Problem, bind
 
 NO_BUDGET = np.iinfo(np.int32).max
 # ticks per step a line search may take at most (its trial limit, plus one)
 _MAX_TRIALS = 41
+_NJEV = COUNTERS.index("njev")
 
 
 class Trace(NamedTuple):
@@ -50,20 +51,26 @@ class Trace(NamedTuple):
     nfev: jax.Array  # cumulative objective evaluations (the start counts one)
     njev: jax.Array  # cumulative gradient evaluations (the start counts one)
     nhev: jax.Array  # cumulative Hessian evaluations
+    nhvp: jax.Array  # cumulative Hessian-vector products
+    njac: jax.Array  # cumulative Jacobian evaluations (of a residual)
     done: jax.Array  # stopped at or before this row
     diverged: jax.Array  # an iteration produced a non-finite value
     x: jax.Array  # final iterate
     path: jax.Array | None = None  # iterates per row, only when asked for (2-D plots)
     status: jax.Array | None = None  # bench.status.Status code, per run
     n_steps: jax.Array | None = None  # iterations taken, per run
+    step: jax.Array | None = None  # the step each row holds (0..n unless thinned)
+    at_tol: jax.Array | None = None  # per run: step and COUNTERS at the first
+    # row with f <= f_tol (-1: none): exact whatever the thinning
 
 
 class _Lane(NamedTuple):
     state: Any
-    counts: jax.Array  # (3,) nfev, njev, nhev
+    counts: jax.Array  # (len(COUNTERS),) cumulative oracle calls
     k: jax.Array  # iterations taken
     status: jax.Array  # Status code; RUNNING until the lane stops
     idle: jax.Array  # the last iteration left x unchanged
+    at_tol: jax.Array  # (1 + len(COUNTERS),) step, counts at the first f <= f_tol
 
 
 class Args(NamedTuple):
@@ -75,6 +82,7 @@ class Args(NamedTuple):
     gtol: Any  # scalar
     f_target: Any  # (L,): stop at f <= f_target (-inf: never)
     max_njev: Any  # scalar int32
+    f_tol: Any  # (L,): record the first row with f <= f_tol (-inf: never)
 
 
 class Raw(NamedTuple):
@@ -82,9 +90,9 @@ class Raw(NamedTuple):
     much as a hundred loop iterations on CPU. ``settle`` makes a Trace of it."""
 
     values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
-    counts: jax.Array  # (L, rows, 3): cumulative nfev, njev, nhev
+    counts: jax.Array  # (L, rows, len(COUNTERS)): cumulative oracle calls
     x: jax.Array  # (L, n) final iterates
-    ends: jax.Array  # (L, 2): Status code, iterations taken
+    ends: jax.Array  # (L, 2 + 1 + len(COUNTERS)): Status code, iterations, at_tol
 
 
 def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
@@ -95,6 +103,13 @@ def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
     return jnp.concatenate(values), lane.counts
 
 
+def _at_tol(lane: _Lane, row: tuple, wrote, f_tol) -> jax.Array:
+    """The lane's first-row-within-tolerance record after writing ``row``."""
+    first = wrote & (lane.at_tol[0] < 0) & (row[0][0] <= f_tol)
+    record = jnp.concatenate([lane.k[None], lane.counts]).astype(lane.at_tol.dtype)
+    return jnp.where(first, record, lane.at_tol)
+
+
 def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
     state = opt.init(oracles, x0, hp)
     g_norm = jnp.linalg.norm(state.g)
@@ -103,8 +118,10 @@ def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
         [bad, g_norm <= gtol, state.f <= f_target],
         [Status.DIVERGED, Status.CONVERGED, Status.TARGET], Status.RUNNING,
     ).astype(jnp.int32)  # fmt: skip
-    return _Lane(state, jnp.array([1, 1, 0], jnp.int32), jnp.array(0), status,
-                 jnp.array(False))  # fmt: skip
+    # init evaluates f and g once (Optimizer's contract)
+    start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
+    return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False),
+                 jnp.full(1 + len(COUNTERS), -1, jnp.int32))  # fmt: skip
 
 
 def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
@@ -120,20 +137,20 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     ended = running & (info.accepted | ~finite)
     keep = running & finite
     state = jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, lane.state)
-    cost = jnp.stack([info.nfev, info.njev, info.nhev]).astype(jnp.int32)
+    cost = jnp.stack([jnp.asarray(getattr(info, c), jnp.int32) for c in COUNTERS])
     counts = lane.counts + jnp.where(running, cost, 0)
     k = lane.k + ended
     idle = jnp.where(ended, finite & jnp.all(new.x == lane.state.x), lane.idle)
     status = jnp.select(
         [~running, ~finite, ~ended, jnp.linalg.norm(state.g) <= a.gtol,
          idle & lane.idle, state.f <= f_target, k >= num_steps,
-         counts[1] >= a.max_njev],
+         counts[_NJEV] >= a.max_njev],
         [lane.status, Status.DIVERGED, Status.RUNNING, Status.CONVERGED,
          Status.STALLED, Status.TARGET, Status.MAX_STEPS, Status.MAX_NJEV],
         Status.RUNNING,
     ).astype(jnp.int32)  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
-    return _Lane(state, counts, k, status, idle), alpha, ended
+    return _Lane(state, counts, k, status, idle, lane.at_tol), alpha, ended
 
 
 def _packing(lane: _Lane):
@@ -176,14 +193,23 @@ def _over_lanes(fn, in_axes: tuple, lanes: int):
     return one
 
 
-def _write_rows(bufs, rows, at, wrote):
-    """Lane i's row into bufs[.][i, at[i]] where wrote[i]: a loop of dynamic slice
-    updates, since a scatter would take the whole loop off XLA:CPU's fast path."""
+def _slot(slots, step):
+    """The trace row that holds ``step`` (itself in a full trace)."""
+    if slots is None:
+        return step
+    return lax.dynamic_index_in_dim(slots, step, 0, False).astype(step.dtype)
+
+
+def _write_rows(bufs, rows, at, wrote, slots):
+    """Lane i's row into bufs[.][i, slot(at[i])] where wrote[i]: a loop of dynamic
+    slice updates, since a scatter would take the whole loop off XLA:CPU's fast
+    path."""
 
     def one(i, bufs):
+        row = _slot(slots, at[i])
         return tuple(
             lax.dynamic_update_slice(
-                b, jnp.where(wrote[i], r[i], b[i, at[i]])[None, None], (i, at[i], 0)
+                b, jnp.where(wrote[i], r[i], b[i, row])[None, None], (i, row, 0)
             )
             for b, r in zip(bufs, rows, strict=True)
         )
@@ -192,27 +218,34 @@ def _write_rows(bufs, rows, at, wrote):
 
 
 def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool,
-             data_batched: bool):  # fmt: skip
+             data_batched: bool, trace: str = "full"):  # fmt: skip
     """The function of ``Args`` that one compiled program runs."""
     family = problem.family
     data_axis = 0 if data_batched else None
     max_ticks = num_steps * (_MAX_TRIALS if opt.searches else 1)
+    slot_of = thinning.slot_of_step(trace, num_steps)  # None: every step is a row
 
     def run(a: Args) -> Trace:
-        lanes_n, rows_n = a.x0.shape[0], num_steps + 1
+        lanes_n = a.x0.shape[0]
+        rows_n = num_steps + 1 if slot_of is None else int(slot_of[-1]) + 1
+        slots = None if slot_of is None else jnp.asarray(slot_of, jnp.int32)
 
-        axes = (0, 0, 0, data_axis)  # per lane: start or state, hp, target; data
+        # per lane: start or state, hp, target, tolerance; data
+        axes = (0, 0, 0, 0, data_axis)
 
-        def start(x0, hp, f_target, data):
+        def start(x0, hp, f_target, f_tol, data):
             lane = _start(opt, bind(family, data), x0, hp, a.gtol, f_target)
-            return lane, _row(lane, jnp.zeros((), x0.dtype), record_path)
+            row = _row(lane, jnp.zeros((), x0.dtype), record_path)
+            return lane._replace(at_tol=_at_tol(lane, row, True, f_tol)), row
 
-        def tick(lane, hp, f_target, data):
+        def tick(lane, hp, f_target, f_tol, data):
             lane, alpha, wrote = _advance(opt, bind(family, data), lane, hp, f_target,
                                           a, num_steps)  # fmt: skip
-            return lane, _row(lane, alpha, record_path), wrote
+            row = _row(lane, alpha, record_path)
+            return lane._replace(at_tol=_at_tol(lane, row, wrote, f_tol)), row, wrote
 
-        lanes, row0 = _over_lanes(start, axes, lanes_n)(a.x0, a.hp, a.f_target, a.data)
+        lanes, row0 = _over_lanes(start, axes, lanes_n)(a.x0, a.hp, a.f_target,
+                                                        a.f_tol, a.data)  # fmt: skip
         bufs = tuple(
             jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
             for r in row0
@@ -231,12 +264,19 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         def body(c):
             t, packed, bufs = c
             lanes, rows, wrote = _over_lanes(tick, axes, lanes_n)(
-                unpack(packed), a.hp, a.f_target, a.data
+                unpack(packed), a.hp, a.f_target, a.f_tol, a.data
             )
             if opt.searches:  # each lane at its own row, if it wrote one
-                bufs = _write_rows(bufs, rows, lanes.k, wrote)
+                bufs = _write_rows(bufs, rows, lanes.k, wrote, slots)
             else:  # every lane steps on every tick: row t + 1 (stopped: overwritten)
-                bufs = tuple(lax.dynamic_update_index_in_dim(b, r, t + 1, axis=1)
+                at = _slot(slots, t + 1)
+                if slots is not None:  # a stopped lane's last row may share this slot
+                    rows = tuple(
+                        jnp.where(wrote[:, None], r, lax.dynamic_index_in_dim(
+                            b, at, 1, False))
+                        for b, r in zip(bufs, rows, strict=True)
+                    )  # fmt: skip
+                bufs = tuple(lax.dynamic_update_index_in_dim(b, r, at, axis=1)
                              for b, r in zip(bufs, rows, strict=True))  # fmt: skip
             return t + 1, pack(lanes), bufs
 
@@ -244,7 +284,9 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         lanes = unpack(packed)
         status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
                            lanes.status)  # fmt: skip
-        return Raw(*bufs, lanes.state.x, jnp.stack([status, lanes.k], axis=1))
+        ends = jnp.concatenate([status[:, None], lanes.k[:, None], lanes.at_tol],
+                               axis=1)  # fmt: skip
+        return Raw(*bufs, lanes.state.x, ends)
 
     return run
 
@@ -258,27 +300,30 @@ STATS = {"programs": 0, "seconds": 0.0}
 
 
 def program_key(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
-                record_path: bool, data_batched: bool) -> tuple:  # fmt: skip
+                record_path: bool, data_batched: bool,
+                trace: str = "full") -> tuple:  # fmt: skip
     """What decides a compiled program: the problem family and its data's shapes,
     the optimizer's functions and run-time hyperparameter names, and the shapes."""
     leaves, tree = jax.tree.flatten(problem.data)
     data_shapes = tuple((np.shape(v), np.asarray(v).dtype) for v in leaves)
     return (problem.family, tree, data_shapes, data_batched, opt.init, opt.step,
             opt.searches, opt.hyper, num_steps, lanes, problem.x0.shape,
-            problem.x0.dtype, record_path)  # fmt: skip
+            problem.x0.dtype, record_path, thinning.check(trace))  # fmt: skip
 
 
 def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
             record_path: bool = False, data_batched: bool = False,
-            ) -> tuple[Any, float]:  # fmt: skip
+            trace: str = "full") -> tuple[Any, float]:  # fmt: skip
     """The compiled program for this family and shape, and the seconds spent making
-    it now (0.0 when this process already had it). Thread-safe: the runner compiles
-    the next family's program on a worker thread."""
-    key = program_key(problem, opt, num_steps, lanes, record_path, data_batched)
+    it now (0.0 when this process already had it). ``trace``: which steps are rows
+    (bench/thinning.py). Thread-safe: the runner compiles the next family's program
+    on a worker thread."""
+    key = program_key(problem, opt, num_steps, lanes, record_path, data_batched,
+                      trace)  # fmt: skip
     with _COMPILED_LOCK:
         if key in _COMPILED:
             return _COMPILED[key], 0.0
-    fn = _program(problem, opt, num_steps, record_path, data_batched)
+    fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
     t0 = time.perf_counter()
     exe = xla.compile_with_options(jax.jit(fn).lower(_arg_specs(problem, opt, lanes,
                                                                 data_batched)))
@@ -307,17 +352,20 @@ def _arg_specs(problem: Problem, opt: Optimizer, lanes: int, data_batched: bool)
         gtol=spec(()),
         f_target=spec((lanes,)),
         max_njev=spec((), np.int32),
+        f_tol=spec((lanes,)),
     )
 
 
 def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any,
          gtol: float, f_target: np.ndarray | None = None,
-         max_njev: int | None = None) -> Args:  # fmt: skip
+         max_njev: int | None = None,
+         f_tol: np.ndarray | None = None) -> Args:  # fmt: skip
     """Program arguments as NumPy arrays of the program's dtypes (a jax array built
     here would cost a dispatch per call)."""
     dtype = problem.x0.dtype
     lanes = x0s.shape[0]
     target = np.full(lanes, -np.inf) if f_target is None else f_target
+    tol = np.full(lanes, -np.inf) if f_tol is None else f_tol
     return Args(
         x0=np.asarray(x0s, dtype),
         hp={k: np.broadcast_to(np.asarray(v, dtype), (lanes,)) for k, v in hp.items()},
@@ -325,6 +373,7 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
         gtol=np.asarray(gtol, dtype),
         f_target=np.asarray(target, dtype),
         max_njev=np.asarray(NO_BUDGET if max_njev is None else max_njev, np.int32),
+        f_tol=np.asarray(tol, dtype),
     )
 
 
@@ -358,6 +407,7 @@ def solve_batch(
     gtol: float = 1e-10,
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
+    opt.check_problem(problem)
     x0s = check_starts(problem, x0s)
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)
@@ -378,35 +428,41 @@ def batch_data(problem: Problem, lanes: int) -> bool:
     return lanes > 1 and bool(jax.tree.leaves(problem.data))
 
 
-def settle(raw: Raw) -> Trace:
+def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace:
     """The Trace of a program's output, as NumPy arrays; each run's rows after its
     last one are filled with copies of it at rest (step_size 0). Done here, not in
     the program: a gather after the loop cost more than 200 steps of gradient
-    descent, and every output array costs a call as much as ~100 iterations."""
+    descent, and every output array costs a call as much as ~100 iterations. A
+    thinned program's output needs its ``num_steps`` and ``trace``."""
     values, counts = np.array(raw.values), np.array(raw.counts)  # writable copies
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
-    rows = np.arange(values.shape[1])[None, :]
-    after = rows > k[:, None]
-    for i in np.flatnonzero(k < values.shape[1] - 1):  # stopped early: fill at rest
-        values[i, k[i] + 1 :] = values[i, k[i]]
-        counts[i, k[i] + 1 :] = counts[i, k[i]]
+    if thinning.check(trace) == "full":
+        kept = np.arange(values.shape[1])
+    else:
+        kept = thinning.kept_steps(trace, num_steps)
+    last = np.searchsorted(kept, k)  # the row holding each run's last step
+    steps = np.minimum(kept[None, :], k[:, None])
+    after = np.arange(values.shape[1])[None, :] > last[:, None]
+    for i in np.flatnonzero(last < values.shape[1] - 1):  # stopped early: at rest
+        values[i, last[i] + 1 :] = values[i, last[i]]
+        counts[i, last[i] + 1 :] = counts[i, last[i]]
     # frozen from the last row on (a run that used up its steps has no rows after)
-    frozen = (status != Status.MAX_STEPS)[:, None] & (rows >= k[:, None])
-    diverged = (status == Status.DIVERGED)[:, None] & (rows >= k[:, None])
+    frozen = (status != Status.MAX_STEPS)[:, None] & (steps >= k[:, None])
+    diverged = (status == Status.DIVERGED)[:, None] & (steps >= k[:, None])
     return Trace(
         f=values[..., 0],
         grad_norm=values[..., 1],
         step_size=np.where(after, 0.0, values[..., 2]),
-        nfev=counts[..., 0],
-        njev=counts[..., 1],
-        nhev=counts[..., 2],
+        **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
         done=frozen,
         diverged=diverged,
         x=np.asarray(raw.x),
         path=values[..., 3:] if values.shape[-1] > 3 else None,
         status=status,
         n_steps=k,
+        step=steps,
+        at_tol=ends[:, 2:],
     )
 
 

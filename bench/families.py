@@ -35,8 +35,9 @@ def _record_path(cell: Cell) -> bool:
 class Family:
     """The lanes of one family (cells x starts) and its programs' arguments."""
 
-    def __init__(self, cells: list[Cell], s: Settings) -> None:
+    def __init__(self, cells: list[Cell], s: Settings, timed: bool = True) -> None:
         self.cells, self.s = cells, s
+        self.timed = timed  # False: no one-lane program, no per-start times
         self.first = cells[0]
         self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
         self.record_path = _record_path(self.first)
@@ -57,8 +58,9 @@ class Family:
         opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
         with cache.CompileStats(this_thread=True) as stats:
             _, a = driver.program(p, opt, n, self.lanes, self.record_path,
-                                  self.batched_data)  # fmt: skip
-            _, b = driver.program(p, opt, n, 1)
+                                  self.batched_data, self.s.trace)  # fmt: skip
+            _, b = (driver.program(p, opt, n, 1, trace=self.s.trace) if self.timed
+                    else (None, 0.0))  # fmt: skip
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
         return a + b, cached, stats.as_dict()
 
@@ -70,14 +72,25 @@ class Family:
         data = self.first.problem.data
         if self.batched_data:
             data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
+        f_tol = np.repeat([tol_target(c.problem, s.tol) for c in self.cells], s.starts)
         return driver.args(self.first.problem, x0s, hp, data, s.gtol,
-                           max_njev=s.max_njev)  # fmt: skip
+                           max_njev=s.max_njev, f_tol=f_tol)  # fmt: skip
 
     def lane_args(self, i: int, j: int, f_target: float | None) -> driver.Args:
         c, s = self.cells[i], self.s
         target = None if f_target is None else np.array([f_target])
         return driver.args(c.problem, self.starts[i][j][None], c.opt.hp(),
                            c.problem.data, s.gtol, target, s.max_njev)  # fmt: skip
+
+
+def tol_target(problem, tol: float) -> float:
+    """The f at which a run counts as within tolerance: f* + tol max(1, |f*|)
+    (bench.results.solved_threshold); -inf where f* is unknown."""
+    from bench.results import solved_threshold
+
+    if problem.f_star is None:
+        return -np.inf
+    return problem.f_star + solved_threshold(problem.f_star, tol)
 
 
 def _stack(datas: list[Any]) -> Any:

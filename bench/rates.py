@@ -18,14 +18,17 @@ def _usable(gaps: np.ndarray, floor: float) -> np.ndarray:
     return np.arange(stop)
 
 
-def linear_rate(gaps: np.ndarray, floor: float) -> float:
+def linear_rate(gaps: np.ndarray, floor: float, steps: np.ndarray | None = None
+                ) -> float:  # fmt: skip
     """Per-step contraction rho of f_k - f*: exp(slope) of a least-squares fit of
-    log gap_k against k over the second half of the usable steps (NaN if < 3)."""
+    log gap_k against k over the second half of the usable steps (NaN if < 3);
+    ``steps``: the step of each gap where a thinned trace skips some."""
     idx = _usable(gaps, floor)
     tail = idx[len(idx) // 2 :]
     if len(tail) < 3:
         return float("nan")
-    return float(np.exp(_slope(tail, np.log(np.asarray(gaps, float)[tail]))))
+    k = tail if steps is None else np.asarray(steps)[tail]
+    return float(np.exp(_slope(k, np.log(np.asarray(gaps, float)[tail]))))
 
 
 def convergence_order(errors: np.ndarray, floor: float, last: int = 4) -> float:

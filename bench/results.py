@@ -28,12 +28,15 @@ RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
     "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
-    "njev", "nhev", "steps_to_tol", "nfev_to_tol", "njev_to_tol", "rate", "order",
-    "rate_theory", "compile_s", "compile_cached", "run_s", "time_to_tol_s",
-    "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
+    "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
+    "rate", "order", "rate_theory", "compile_s", "compile_cached", "run_s",
+    "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
 # traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
-TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "time_s")
+# (the counters are optimizers.base.COUNTERS, spelled out: this module is read
+# without jax)
+TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "nhvp", "njac",
+                "time_s")  # fmt: skip
 
 
 
@@ -99,7 +102,11 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
         rate = order = np.nan
         if not diverged.loc[key]:  # a diverging run's "rate" would be a blow-up factor
             floor = rounding_floor(fs)
-            rate, order = linear_rate(gap, floor), convergence_order(gap, floor)
+            steps = tr["step"].to_numpy()
+            rate = linear_rate(gap, floor, steps)
+            # the order compares consecutive steps: a thinned trace has none
+            if (np.diff(steps) == 1).all():
+                order = convergence_order(gap, floor)
         derived.append(
             {
                 **dict(zip(keys, key, strict=True)),
@@ -190,8 +197,8 @@ def read_run(
     if keys and len(runs):
         tol = float(manifest.get("tol", runs["tol"].iloc[0] if "tol" in runs else 0))
         runs, traces = with_best_f_star(runs, traces, tol)
-        if trace_columns is not None:
-            traces = traces[[c for c in trace_columns if c in traces]]
+    if trace_columns is not None and len(traces.columns):
+        traces = traces[[c for c in trace_columns if c in traces]]
     return runs, traces, manifest
 
 
@@ -279,7 +286,7 @@ def environment() -> dict[str, Any]:
     import jax
     import jaxlib
 
-    from bench import xla
+    from bench import fingerprint, xla
 
     versions = {"python": platform.python_version(), "jax": jax.__version__}
     versions["jaxlib"] = jaxlib.__version__
@@ -309,15 +316,21 @@ def environment() -> dict[str, Any]:
         "versions": versions,
         "machine": platform.machine(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": fingerprint.cpu(),  # model and instruction-set extensions
         "cpu_count": os.cpu_count(),
         "cpus_usable": affinity,
         "thread_env": {k: os.environ.get(k) for k in thread_vars},
         "numpy_blas": blas,
         "blas_threads": _blas_threads(),
+        "jax_backend": jax.default_backend(),
         "jax_devices": [str(d) for d in jax.devices()],
+        "jax_device_kinds": sorted({d.device_kind for d in jax.devices()}),
         "jax_x64": bool(jax.config.jax_enable_x64),
         "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
-        "our_compiler_options": dict(xla.OPTIONS),
+        # XLA:CPU options: applied to our programs on the CPU backend only
+        "our_compiler_options": dict(xla.OPTIONS)
+        if jax.default_backend() == "cpu"
+        else {},
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 

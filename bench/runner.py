@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench import driver, ledger, rates, results, rundir, status, timing
+from bench import driver, ledger, rates, results, rundir, status, thinning, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
-from bench.families import Compiler, Family, families
+from bench.families import Compiler, Family, families, tol_target
+from optimizers.base import COUNTERS
 
 __all__ = [
     "Cell", "CellSpec", "Settings", "families", "prepare", "run", "run_family",
@@ -39,39 +40,46 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     s, first = fam.s, fam.first
     n = s.num_steps
     batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
-                              fam.record_path, fam.batched_data)  # fmt: skip
-    single, _ = driver.program(first.problem, first.opt, n, 1)
+                              fam.record_path, fam.batched_data, s.trace)  # fmt: skip
     bargs = fam.batch_args()
-    tr = driver.settle(batch(bargs))
+    tr = driver.settle(batch(bargs), n, s.trace)
     between_calls()
-    before_timing()
-    batch_s = timing.wall_seconds(lambda: batch(bargs))
+    if fam.timed:
+        single, _ = driver.program(first.problem, first.opt, n, 1, trace=s.trace)
+        before_timing()
+        batch_s = timing.wall_seconds(lambda: batch(bargs))
+    else:  # counts only (the CI regression suite times its calls itself)
+        batch_s = np.nan
     per_start = []
     for lane in range(fam.lanes):
         between_calls()
         i, j = divmod(lane, s.starts)
         p = fam.cells[i].problem
         k = int(tr.n_steps[lane])
-        rows = slice(0, k + 1)
-        run_args = fam.lane_args(i, j, None)
-        run_s = timing.wall_seconds(lambda a=run_args: single(a))
-        time_to_tol = np.nan
+        steps = tr.step[lane, : np.searchsorted(tr.step[lane], k) + 1]
+        rows = slice(0, len(steps))
+        run_s = time_to_tol = np.nan
+        if fam.timed:
+            run_args = fam.lane_args(i, j, None)
+            run_s = timing.wall_seconds(lambda a=run_args: single(a))
+        at_tol = None  # the driver's record: exact whatever the thinning
         if p.f_star is not None:  # unknown f*: the target is only known after the run
-            target = p.f_star + results.solved_threshold(p.f_star, s.tol)
-            if (tr.f[lane, rows] <= target).any():
+            target = tol_target(p, s.tol)
+            at_tol = tr.at_tol[lane]
+            if fam.timed and at_tol[0] >= 0:
                 tol_args = fam.lane_args(i, j, target)
                 if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
                     time_to_tol = timing.wall_seconds(lambda a=tol_args: single(a))
         per_start.append(
             {
+                "step": steps,
+                "at_tol": at_tol,
                 "f": tr.f[lane, rows],
                 "grad_norm": tr.grad_norm[lane, rows],
                 "step_size": tr.step_size[lane, rows],
-                "nfev": tr.nfev[lane, rows],
-                "njev": tr.njev[lane, rows],
-                "nhev": tr.nhev[lane, rows],
+                **{c: getattr(tr, c)[lane, rows] for c in COUNTERS},
                 # this run's measured wall, spread evenly over its steps
-                "time_s": np.arange(k + 1) * run_s / max(k, 1),
+                "time_s": steps * run_s / max(k, 1),  # NaN if untimed
                 "path": tr.path[lane, rows] if fam.record_path else None,
                 "status": status.label(tr.status[lane]),
                 "run_s": run_s,
@@ -114,6 +122,7 @@ def _run_peer(cell: Cell, s: Settings):
     per_start = [
         {
             **{k: v for k, v in tr.items() if k != "x"},
+            "step": np.arange(len(tr["f"])),
             "path": tr["x"] if cell.problem.dim == 2 else None,
             "status": pr.status[j],
             "run_s": pr.run_s[j],
@@ -133,7 +142,6 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config}
     run_rows, trace_frames = [], []
     for j, tr in enumerate(per_start):
-        n_rows = len(tr["f"])
         run_rows.append(
             {
                 **ident,
@@ -149,10 +157,8 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "f_star_known": p.f_star is not None,
                 "final_f": float(tr["f"][-1]),
                 "final_grad_norm": float(tr["grad_norm"][-1]),
-                "n_steps": n_rows - 1,
-                "nfev": int(tr["nfev"][-1]),
-                "njev": int(tr["njev"][-1]),
-                "nhev": int(tr["nhev"][-1]),
+                "n_steps": int(tr["step"][-1]),
+                **{c: int(tr[c][-1]) for c in COUNTERS},
                 "rate_theory": rates.theoretical_rate(
                     p.name, p.params, cell.optimizer, cell.params
                 ),
@@ -173,7 +179,7 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 {
                     **ident,
                     "start": j,
-                    "step": np.arange(n_rows),
+                    "step": tr["step"],
                     **{k: tr[k] for k in results.TRACE_VALUES},
                     "x0": np.nan if path is None else path[:, 0],
                     "x1": np.nan if path is None else path[:, 1],
@@ -183,7 +189,16 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     runs = pd.DataFrame(run_rows)
     traces = pd.concat(trace_frames, ignore_index=True)
     # gap columns are NaN for now where f* is unknown: see _with_best_f_star
-    return results.derive(runs, traces, s.tol)
+    runs, traces = results.derive(runs, traces, s.tol)
+    recorded = [tr.get("at_tol") for tr in per_start]
+    if all(r is not None for r in recorded):  # the driver's record beats the rows
+        at = np.array(recorded, dtype=float)
+        at[at[:, 0] < 0] = np.nan
+        runs[["steps_to_tol", "nfev_to_tol", "njev_to_tol"]] = at[:, :3]
+    if s.trace != "full":  # peers' per-iteration records, thinned like ours
+        keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
+        traces = traces[np.concatenate(keep)].reset_index(drop=True)
+    return runs, traces
 
 
 # ------------------------------------------------------------------------------ run
@@ -200,6 +215,7 @@ def run(
     resume: dict | None = None,
     cell_timeout: float | None = None,
     skip: frozenset[tuple[str, str]] = frozenset(),
+    timed: bool = True,
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -211,20 +227,21 @@ def run(
     caller claimed. ``resume``: the manifest of the run to continue (its cells that
     are not in ``cells`` are kept as they are); ``skip``: (problem, config) of its
     cells that are done (not run again; their problems' contour data is stored
-    again when the tables are consolidated)."""
+    again when the tables are consolidated). ``timed=False`` runs the batched
+    programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout, skip)  # fmt: skip
+                        cell_timeout, skip, timed)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout, skip) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, skip, timed) -> pd.DataFrame:  # fmt: skip
     problems = {c.problem.label: c.problem for c in cells}
     cells = [c for c in cells if (c.problem.label, c.config) not in skip]
     meta = ledger.manifest(cells, settings, suite, command, resume, cell_timeout)
@@ -251,7 +268,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         return runs
 
     fams = families(cells)
-    ours = [Family(f, settings) for f in fams if f[0].opt is not None]
+    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     compiler = Compiler(ours)
     failed = False

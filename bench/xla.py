@@ -52,8 +52,10 @@ def _extra_options(options: dict[str, Any]) -> bytes:
 def compile_with_options(lowered: Any, options: dict[str, Any] | None = None) -> Any:
     """``lowered.compile()`` with ``options`` (default OPTIONS) in DebugOptions'
     xla_backend_extra_options; a plain compile if jax's internals moved."""
+    import jax
+
     options = OPTIONS if options is None else options
-    if not options:
+    if not options or jax.default_backend() != "cpu":  # XLA:CPU options: CPU only
         return lowered.compile()
     try:
         from jax._src import compiler as jax_compiler

@@ -1,6 +1,20 @@
 """Optimizers: ``optimizers.get(name, **hyperparameters)``; ``optimizers.names()``."""
 
-from optimizers import first_order, second_order  # noqa: F401  (registers the optimizers)
-from optimizers.base import Optimizer, StepInfo, defaults, factory, get, names
+# importing the modules registers their optimizers
+from optimizers import (  # noqa: F401
+    first_order,
+    least_squares,
+    matrix_free,
+    second_order,
+)
+from optimizers.base import (
+    COUNTERS,
+    Optimizer,
+    StepInfo,
+    defaults,
+    factory,
+    get,
+    names,
+)
 
-__all__ = ["Optimizer", "StepInfo", "defaults", "factory", "get", "names"]
+__all__ = ["COUNTERS", "Optimizer", "StepInfo", "defaults", "factory", "get", "names"]

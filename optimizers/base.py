@@ -10,6 +10,10 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+# The oracle counters, in this order everywhere (StepInfo, the driver's counts, Trace,
+# the tables): adding a counter is a field of StepInfo and a name here.
+COUNTERS = ("nfev", "njev", "nhev", "nhvp", "njac")
+
 
 class StepInfo(NamedTuple):
     """What one call of ``step`` cost; reported per call, never carried in the state."""
@@ -21,6 +25,8 @@ class StepInfo(NamedTuple):
     # this call ended an iteration (x, f, g are the next iterate); False while a line
     # search is still trying steps
     accepted: jax.Array | bool = True
+    nhvp: jax.Array | int = 0  # Hessian-vector products in this call
+    njac: jax.Array | int = 0  # Jacobian evaluations of the residual in this call
 
 
 class Optimizer(NamedTuple):
@@ -46,10 +52,19 @@ class Optimizer(NamedTuple):
     params: dict[str, Any]  # every hyperparameter, defaults filled in (the label)
     hyper: tuple[str, ...] = ()  # the ones passed at run time, as ``hp``
     searches: bool = False  # steps are line-search trials (see StepInfo.accepted)
+    needs_residual: bool = False  # a least-squares method: only problems with r(x)
 
     def hp(self) -> dict[str, float]:
         """This optimizer's run-time hyperparameters, the ``hp`` of init and step."""
         return {k: self.params[k] for k in self.hyper}
+
+    def check_problem(self, problem: Any) -> None:
+        """ValueError, one line, when this optimizer cannot run on ``problem``."""
+        if self.needs_residual and problem.residual is None:
+            raise ValueError(
+                f"{self.name} is a least-squares method and {problem.label} has no "
+                "residual r(x) with f = sum r^2 (the MGH problems have one)"
+            )
 
     @property
     def label(self) -> str:

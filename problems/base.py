@@ -47,6 +47,19 @@ class Oracles(NamedTuple):
         """f(x) and its gradient together: one function and one gradient evaluation."""
         return self.f(x), self.grad(x)
 
+    def hvp(self, x: jax.Array, v: jax.Array) -> jax.Array:
+        """H(x) v by forward-over-reverse (a jvp of the gradient): one Hessian-vector
+        product, about the cost of a gradient, without forming H."""
+        return jax.jvp(self.grad, (x,), (v,))[1]
+
+    def residual_and_jac(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """r(x) and its Jacobian J (m, n), one Jacobian evaluation: forward mode (n
+        jvps) when J is tall, reverse mode (m vjps) when it is wide."""
+        m = jax.eval_shape(self.residual, x).shape[0]
+        jac = jax.jacfwd if m >= x.shape[0] else jax.jacrev
+        j, r = jac(lambda z: (self.residual(z),) * 2, has_aux=True)(x)
+        return r, j
+
 
 def bind(family: Family, data: Any) -> Oracles:
     """The oracles of the instance of ``family`` with ``data``."""

@@ -13,7 +13,12 @@ def _rosenbrock(x: jax.Array, data: tuple) -> jax.Array:
     return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
-ROSENBROCK = Family(_rosenbrock)
+def _rosenbrock_residual(x: jax.Array, data: tuple) -> jax.Array:
+    """r with f = sum r^2: 10 (x_{i+1} - x_i^2) and 1 - x_i (MGH #1 for n = 2)."""
+    return jnp.concatenate([10.0 * (x[1:] - x[:-1] ** 2), 1.0 - x[:-1]])
+
+
+ROSENBROCK = Family(_rosenbrock, residual=_rosenbrock_residual)
 
 
 @register("rosenbrock")

@@ -40,7 +40,7 @@ class Compiled(NamedTuple):
     f: Callable[[Any], jax.Array]
     grad: Callable[[Any], jax.Array]
     hess: Callable[[Any], jax.Array]
-    residual: Callable[[Any], jax.Array] | None  # None for classic.py's rosenbrock
+    residual: Callable[[Any], jax.Array] | None  # classic.py's rosenbrock has one too
 
 
 @functools.cache

@@ -154,6 +154,8 @@ def test_trace_is_consistent(runs, name):
             "nfev",
             "njev",
             "nhev",
+            "nhvp",
+            "njac",
             "time_s",
             "x",
         }

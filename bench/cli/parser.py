@@ -7,6 +7,7 @@ import re
 from typing import Any, NoReturn
 
 from bench import suites
+from bench.cli import compare
 from bench.cli.common import EXIT_USAGE, _prog
 from bench.cli.run import cmd_run
 from bench.cli.show import cmd_cache, cmd_list, cmd_report
@@ -184,6 +185,19 @@ def build_parser() -> argparse.ArgumentParser:
         "half the machine's memory)",
     )
     run.add_argument(
+        "--device",
+        choices=("cpu", "gpu"),
+        help="JAX backend to run on where a machine has both (default: JAX's, a GPU "
+        "where there is one)",
+    )
+    run.add_argument(
+        "--trace",
+        metavar="KEEP",
+        help="trace rows to keep: full (default), every:K (steps 0, K, 2K, ...) or "
+        "log:N (N log-spaced steps); each run's last step is always kept, and the "
+        "summary columns are exact whatever is kept",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
     run.add_argument(
@@ -233,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cache.add_argument("--clear", action="store_true", help="empty the cache")
     cache.set_defaults(func=cmd_cache)
+    compare.add_parser(sub, fmt)
     return parser
 
 

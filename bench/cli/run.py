@@ -124,6 +124,24 @@ def set_precision(precision: str) -> None:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
+def select_device(device: str | None) -> None:
+    """Run on JAX's ``cpu`` or ``gpu`` backend only (None: JAX's default, a GPU where
+    there is one). Before any array: only that backend is started. UsageError when
+    the machine has no such device."""
+    if device is None:
+        return
+    import jax
+
+    jax.config.update("jax_platforms", device)
+    try:
+        jax.devices()
+    except RuntimeError:
+        raise UsageError(
+            f"--device {device}: JAX finds no {device} device on this machine; "
+            f"accepted: cpu, or gpu where JAX has a GPU backend installed"
+        ) from None
+
+
 def _claim(out: str | None, suite_name: str):
     """The run folder, claimed for this run alone (bench/rundir.py)."""
     from bench import rundir
@@ -155,6 +173,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
     set_precision(settings["precision"])
+    select_device(args.device)
 
     from bench import limits, rundir, runner
 
@@ -166,6 +185,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         seed=_or(settings.get("seed"), runner.Settings.seed),
         precision=settings["precision"],
         max_njev=settings.get("max_njev"),
+        trace=_or(settings.get("trace"), runner.Settings.trace),
     )
     prepared = runner.prepare(cells)  # the error names its cell
     max_memory = (limits.parse_size(args.max_memory) if args.max_memory

@@ -26,9 +26,11 @@ class PeerRun(NamedTuple):
 
 
 def trace(
-    f, grad_norm, step_size, nfev, njev, nhev, time_s, x
+    f, grad_norm, step_size, nfev, njev, nhev, time_s, x, nhvp=0, njac=0
 ) -> dict[str, np.ndarray]:
-    """One start's trace dict, in the dtypes the runner stores."""
+    """One start's trace dict, in the dtypes the runner stores (a scalar counter is
+    the same on every row)."""
+    rows = np.shape(f)
     return {
         "f": np.asarray(f, dtype=np.float64),
         "grad_norm": np.asarray(grad_norm, dtype=np.float64),
@@ -36,23 +38,25 @@ def trace(
         "nfev": np.asarray(nfev, dtype=np.int64),
         "njev": np.asarray(njev, dtype=np.int64),
         "nhev": np.asarray(nhev, dtype=np.int64),
+        "nhvp": np.broadcast_to(np.asarray(nhvp, dtype=np.int64), rows).copy(),
+        "njac": np.broadcast_to(np.asarray(njac, dtype=np.int64), rows).copy(),
         "time_s": np.asarray(time_s, dtype=np.float64),
         "x": np.asarray(x, dtype=np.float64),  # (rows, dim): the iterate per row
     }
 
 
-def fold_totals(tr: dict[str, np.ndarray], totals: tuple[int, int, int]) -> None:
-    """Give the last row the run's total counts: work after the last accepted iterate
-    (a failed line search, rejected trials) is charged to it; a run that never left
-    its start gets a row of its own for it (same f, step_size 0)."""
-    last = (int(tr["nfev"][-1]), int(tr["njev"][-1]), int(tr["nhev"][-1]))
-    if last == tuple(totals):
+def fold_totals(tr: dict[str, np.ndarray], totals: dict[str, int]) -> None:
+    """Give the last row the run's total counts (counter name -> total): work after
+    the last accepted iterate (a failed line search, rejected trials) is charged to
+    it; a run that never left its start gets a row of its own for it (same f,
+    step_size 0)."""
+    if all(int(tr[k][-1]) == v for k, v in totals.items()):
         return
     if len(tr["f"]) == 1:  # keep row 0 as the start, add a row
         for key in tr:
             tr[key] = np.concatenate([tr[key], tr[key][-1:]])
         tr["step_size"][-1] = 0.0
-    for key, v in zip(("nfev", "njev", "nhev"), totals, strict=True):
+    for key, v in totals.items():
         tr[key][-1] = v
 
 

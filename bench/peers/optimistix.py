@@ -188,7 +188,7 @@ def run(problem: Problem, x0s: np.ndarray, num_steps: int, gtol: float,
         seconds = timed(x0, trials)
         tr = common.trace(f, g, alpha, nfev, np.arange(1, n + 1), np.zeros(n),
                           np.zeros(n), path)  # fmt: skip
-        common.fold_totals(tr, (trials, n, 0))
+        common.fold_totals(tr, {"nfev": trials, "njev": n})
         # the trials after the start's, shared out: 0 at the start, run_s at the end
         tr["time_s"] = seconds * (tr["nfev"] - 1) / max(trials - 1, 1)
         traces.append(tr)

@@ -256,7 +256,8 @@ def run(problem: Problem, method: str, x0s: np.ndarray, num_steps: int, gtol: fl
                 new = extra.get(key, tr[key][-1])
                 tr[key] = np.concatenate([tr[key], np.asarray(new)[None]])
         tr["time_s"][-1] = seconds
-        common.fold_totals(tr, rec.counts)
+        common.fold_totals(tr, dict(zip(("nfev", "njev", "nhev"), rec.counts,
+                                         strict=True)))
         traces.append(tr)
         status.append(_status(method, res, tr, x_final, gtol, num_steps).label)
         xs.append(x_final)
