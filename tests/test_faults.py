@@ -341,3 +341,33 @@ def test_rundir_names_parts_by_family_and_ignores_strays(tmp_path):
     assert rundir.committed_parts(tmp_path / "r") == []
     os.symlink(traces_part, runs_part)
     assert rundir.committed_parts(tmp_path / "r") == []  # a link is not a part
+
+
+def test_parts_win_over_the_consolidated_tables_for_their_cells(run_copy):
+    """After a resume was killed: a part's rows replace that cell's older rows."""
+    run_id = json.loads((run_copy / "manifest.json").read_text())["run_id"]
+    runs, traces, _ = results.read_run(run_copy)
+    cell = ("rosenbrock[n=2]", "bfgs")
+    mine = (runs.problem == cell[0]) & (runs.config == cell[1])
+    key = rundir.family_key([cell])
+    runs_part, traces_part = rundir.part_paths(run_copy, key)
+    tmine = (traces.problem == cell[0]) & (traces.config == cell[1])
+    results.write_table(traces[tmine].assign(f=traces.f[tmine] + 1), traces_part,
+                        run_id)  # fmt: skip
+    results.write_table(runs[mine].assign(nfev=-1), runs_part, run_id)
+    new_runs, new_traces, _ = results.read_run(run_copy)
+    assert len(new_runs) == len(runs) and len(new_traces) == len(traces)
+    got = new_runs[(new_runs.problem == cell[0]) & (new_runs.config == cell[1])]
+    assert (got.nfev == -1).all()
+    others = new_runs[new_runs.config != cell[1]].sort_values(["config", "start"])
+    expected = runs[runs.config != cell[1]].sort_values(["config", "start"])
+    np.testing.assert_array_equal(others.nfev.to_numpy(), expected.nfev.to_numpy())
+
+
+def test_report_names_a_bad_manifest_in_one_line(run_copy, capsys):
+    from bench.cli import main
+
+    (run_copy / "manifest.json").write_text("[1]")
+    assert main(["report", str(run_copy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{run_copy / 'manifest.json'}: a manifest is" in err[0]

@@ -95,6 +95,7 @@ def _reliable_ctrl_c() -> Iterator[None]:
             return
         raise KeyboardInterrupt
 
+    _RECEIVED[0] = signal.SIGINT
     old_alarm = signal.signal(signal.SIGALRM, handler)
     old_term = signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
