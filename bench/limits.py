@@ -9,8 +9,10 @@ state four times over (the loop's carry, the new state, the select between them,
 the packing) and twice the largest array one step makes (a dense Hessian, n^2,
 appears here without naming any method: it is read off the step's jaxpr); plus the
 whole run's trace table, ~TRACE_ROW_BYTES per row, twice (consolidation concatenates
-it). Peers are counted with their traces and, for the methods that keep a dense
-matrix, n^2 per start.
+it), and each lane's copy of its instance's data. Tracing a step costs ~0.1 s, so a
+family is traced only when a bound that assumes n x n arrays could pass the limit.
+Peers are counted with their traces and, for the methods that keep a dense matrix,
+n^2 per start.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def human(n: float) -> str:
     raise AssertionError
 
 
-def family_bytes(cells: list, starts: int, num_steps: int) -> int:
-    """What one family's program and its settled traces need (module docstring)."""
+def family_bytes(cells: list, starts: int, num_steps: int, limit: float = 0) -> int:
+    """What one family's program and its settled traces need (module docstring);
+    a cheap bound instead where that bound is at most ``limit``."""
     first = cells[0]
     p, n, lanes = first.problem, first.problem.dim, len(cells) * starts
     rows = num_steps + 1
@@ -67,8 +70,22 @@ def family_bytes(cells: list, starts: int, num_steps: int) -> int:
         return lanes * (rows * (TRACE_ROW_BYTES + n * 8 * (n == 2)) + state)
     values = 3 + (n if n == 2 else 0)  # the contour plots' path: 2-D problems only
     traces = lanes * rows * (values * 8 + 3 * 4) * 3
+    # each lane gets its instance's data (stacked, then copied to the program)
+    data = sum(np.asarray(v).nbytes for c in cells for v in jax_leaves(c.problem.data))
+    data = 2 * data * starts if lanes > 1 else data
+    # tracing the step costs ~0.1 s a family: only where a bound that assumes a
+    # dense n x n matrix in every array of the state and step could pass the limit
+    bound = traces + data + lanes * 6 * 8 * (n * n + 64 * n)
+    if bound <= limit:
+        return bound
     state, largest = _step_sizes(first.opt, p)
-    return traces + lanes * (4 * state + 2 * largest)
+    return traces + data + lanes * (4 * state + 2 * largest)
+
+
+def jax_leaves(tree: Any) -> list:
+    import jax
+
+    return jax.tree.leaves(tree)
 
 
 def _step_sizes(opt: Any, problem: Any) -> tuple[int, int]:
@@ -112,10 +129,11 @@ def check_memory(fams: list[list], starts: int, num_steps: int, limit: int) -> N
     memory passes ``limit`` bytes; ``fams``: the run's families of cells."""
     if not fams:
         return
-    per_family = [(family_bytes(f, starts, num_steps), f) for f in fams]
-    program, worst = max(per_family, key=lambda t: t[0])
     n_runs = sum(len(f) for f in fams) * starts
     table = 2 * n_runs * (num_steps + 1) * TRACE_ROW_BYTES
+    per_family = [(family_bytes(f, starts, num_steps, limit - table), f)
+                  for f in fams]  # fmt: skip
+    program, worst = max(per_family, key=lambda t: t[0])
     need = program + table
     if need <= limit:
         return

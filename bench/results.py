@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench import schema
 from bench.rates import convergence_order, linear_rate
+from bench.schema import SCHEMA_VERSION, read_manifest
+from bench.schema import RunFolderError as RunFolderError  # raised by read_run
 from bench.status import Status
 
 # runs.parquet column order, as documented in docs/schema.md
@@ -35,10 +38,6 @@ RUN_COLUMNS = [
 TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "nhvp", "njac",
                 "time_s")  # fmt: skip
 
-# "MAJOR.MINOR" of the tables and manifest (docs/schema.md). A new column is a minor
-# version: readers accept any minor of their major and of the major before, and
-# columns they do not know. Tables without a version are 1.0 (before run ids).
-SCHEMA_VERSION = "2.0"
 
 
 def now() -> str:
@@ -160,25 +159,6 @@ def write_table(df: pd.DataFrame, path: Path, run_id: str) -> None:
     _atomic(path, lambda tmp: pq.write_table(table, tmp))
 
 
-# the columns a reader needs, with their kind: s(tring), i(nteger), f(loat), b(ool);
-# other columns (older or newer minor versions) are passed through
-REQUIRED_RUNS = {
-    "problem": "s", "problem_name": "s", "dim": "i", "optimizer": "s", "config": "s",
-    "start": "i", "status": "s", "solved": "b", "f_star": "f", "final_f": "f",
-    "final_gap": "f", "n_steps": "i", "nfev": "i", "njev": "i",
-}  # fmt: skip
-REQUIRED_TRACES = {"problem": "s", "config": "s", "start": "i", "step": "i", "f": "f"}
-_KINDS = {"s": "OSUT", "i": "iu", "f": "fiu", "b": "b"}
-_KIND_NAMES = {"s": "text", "i": "integer", "f": "number", "b": "boolean"}
-
-
-_ANY = object()  # no manifest to check a table's run id against
-
-
-class RunFolderError(ValueError):
-    """A run folder that cannot be read as one run; the message names the file."""
-
-
 def read_run(
     run_dir: Path | str, trace_columns: list[str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
@@ -192,25 +172,27 @@ def read_run(
 
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
-    run_id = manifest.get("run_id", _ANY) if manifest else _ANY  # none: unchecked
+    run_id = schema.run_id_of(manifest)
+
+    def read(path: Path, required: dict[str, str], columns=None) -> pd.DataFrame:
+        return schema.read_table(path, run_dir, run_id, required, columns)
+
     keys = rundir.committed_parts(run_dir)
     runs_path, traces_path = run_dir / "runs.parquet", run_dir / "traces.parquet"
     if not keys and not runs_path.exists():
         raise FileNotFoundError(f"{runs_path} not found: nothing to report")
-    columns = None  # parts: f is needed for best f*; _latest_rows needs the keys
-    if trace_columns is not None and not keys:
+    columns = None  # with parts, every column: f is needed for the best f*
+    if not keys and trace_columns is not None:
         columns = list(dict.fromkeys(["problem", "config", *trace_columns]))
     runs_l, traces_l = [], []
     if runs_path.exists():
-        runs_l.append(_read_table(runs_path, run_dir, run_id, REQUIRED_RUNS))
+        runs_l.append(read(runs_path, schema.REQUIRED_RUNS))
         if traces_path.exists():
-            traces_l.append(
-                _read_table(traces_path, run_dir, run_id, REQUIRED_TRACES, columns)
-            )
+            traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns))
     for key in keys:
         rp, tp = rundir.part_paths(run_dir, key)
-        runs_l.append(_read_table(rp, run_dir, run_id, REQUIRED_RUNS))
-        traces_l.append(_read_table(tp, run_dir, run_id, REQUIRED_TRACES))
+        runs_l.append(read(rp, schema.REQUIRED_RUNS))
+        traces_l.append(read(tp, schema.REQUIRED_TRACES))
     runs, traces = _latest_rows(runs_l), _latest_rows(traces_l)
     if keys and len(runs):
         tol = float(manifest.get("tol", runs["tol"].iloc[0] if "tol" in runs else 0))
@@ -235,95 +217,44 @@ def _latest_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(kept[::-1], ignore_index=True)
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """manifest.json as a dict ({} if absent); RunFolderError naming it if it is
-    not a JSON object or lies outside the folder."""
-    path = Path(run_dir) / "manifest.json"
-    if not path.exists():
-        return {}
-    _check_inside(path, run_dir)
-    try:
-        meta = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise RunFolderError(f"{path}: not a JSON manifest ({exc})") from None
-    if not isinstance(meta, dict):
-        raise RunFolderError(
-            f"{path}: a manifest is a JSON object, got {type(meta).__name__}"
-        )
-    return meta
-
-
-def _check_inside(path: Path, run_dir: Path) -> None:
-    root = Path(run_dir).resolve()
-    if not path.resolve().is_relative_to(root):
-        raise RunFolderError(f"{path} points outside the run folder {run_dir}")
-
-
-def _read_table(
-    path: Path,
-    run_dir: Path,
-    run_id: Any,
-    required: dict[str, str],
-    columns: list[str] | None = None,
+def consolidate(
+    run_dir: Path, run_id: str, problems: dict[str, Any] | None = None
 ) -> pd.DataFrame:
-    """One parquet table, checked: inside the folder, of this run, of a schema
-    version we read, with the required columns of the right kinds."""
-    import pyarrow.parquet as pq
-
-    _check_inside(path, run_dir)
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001  (pyarrow raises several kinds)
-        raise RunFolderError(f"{path}: not a parquet table ({exc})") from None
-    raw = (schema.metadata or {}).get(b"optbench")
-    tag = json.loads(raw) if raw else {"schema_version": "1.0", "run_id": None}
-    major = int(str(tag.get("schema_version", "1.0")).split(".")[0])
-    ours = int(SCHEMA_VERSION.split(".")[0])
-    if major > ours or major < ours - 1:
-        raise RunFolderError(
-            f"{path}: schema version {tag.get('schema_version')}; this optbench "
-            f"reads {ours - 1}.x and {ours}.x"
-        )
-    if run_id is not _ANY and tag.get("run_id") != run_id:
-        raise RunFolderError(
-            f"{path}: belongs to run {tag.get('run_id')}, but the manifest is of run "
-            f"{run_id}: tables and manifest of different runs"
-        )
-    names = set(schema.names)
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise RunFolderError(
-            f"{path}: not an optbench table: no column {', '.join(missing)}"
-        )
-    wanted = None if columns is None else [c for c in columns if c in names]
-    df = pd.read_parquet(path, columns=wanted)
-    for col, kind in required.items():
-        if col in df and len(df) and df[col].dtype.kind not in _KINDS[kind]:
-            raise RunFolderError(
-                f"{path}: column {col} holds {df[col].dtype}, not "
-                f"{_KIND_NAMES[kind]}"
-            )
-    return df
-
-
-def consolidate(run_dir: Path, run_id: str) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
-    whole run) and targets.parquet (bench/targets.py), then delete the parts; the
-    runs table (empty if none)."""
+    whole run) and targets.parquet (bench/targets.py), store the contour data of the
+    2-D ones of ``problems`` (label -> Problem) in landscapes.parquet, then delete the
+    parts; the runs table (empty if none)."""
     from bench import rundir
+    from bench.landscape import landscapes
 
+    run_dir = Path(run_dir)
     keys = rundir.committed_parts(run_dir)
-    if not keys:
-        path = Path(run_dir) / "runs.parquet"
-        return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    if not keys and not (run_dir / "runs.parquet").exists():
+        return pd.DataFrame()
     from bench.targets import targets
 
     runs, traces, _ = read_run(run_dir)
-    write_table(traces, Path(run_dir) / "traces.parquet", run_id)
-    write_table(targets(runs, traces), Path(run_dir) / "targets.parquet", run_id)
-    write_table(runs, Path(run_dir) / "runs.parquet", run_id)
+    if keys:
+        write_table(traces, run_dir / "traces.parquet", run_id)
+        write_table(targets(runs, traces), run_dir / "targets.parquet", run_id)
+        write_table(runs, run_dir / "runs.parquet", run_id)
+    if problems:
+        grids = landscapes(problems, runs, traces)
+        if len(grids):
+            write_table(grids, run_dir / "landscapes.parquet", run_id)
     rundir.remove_parts(run_dir, keys)
     return runs
+
+
+def read_landscapes(run_dir: Path | str) -> pd.DataFrame:
+    """landscapes.parquet (bench/landscape.py), checked like the tables; empty if
+    the run stored none."""
+    run_dir = Path(run_dir)
+    path = run_dir / "landscapes.parquet"
+    if not path.exists():
+        return pd.DataFrame(columns=list(schema.REQUIRED_LANDSCAPES))
+    run_id = schema.run_id_of(read_manifest(run_dir))
+    return schema.read_table(path, run_dir, run_id, schema.REQUIRED_LANDSCAPES)
 
 
 def one_blas_thread():

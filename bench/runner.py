@@ -15,30 +15,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bench import (
-    driver,
-    plugins,
-    rates,
-    results,
-    rundir,
-    runlog,
-    status,
-    thinning,
-    timing,
-)  # fmt: skip
+from bench import driver, ledger, rates, results, rundir, status, thinning, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
+from bench.progress import progress as progress_bar
 from optimizers.base import COUNTERS
 
 __all__ = [
-    "Cell", "CellSpec", "Settings", "families", "prepare", "run", "starting_points",
+    "Cell", "CellSpec", "Settings", "families", "prepare", "run", "run_family",
+    "starting_points",
 ]  # fmt: skip
 
 def _run_family(fam: Family, compiled: tuple[float, bool],
@@ -104,6 +95,22 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
         _tables(c, per_start[i * s.starts : (i + 1) * s.starts], share, s)
         for i, c in enumerate(fam.cells)
     ]
+
+
+def run_family(cells: list[Cell], settings: Settings,
+               between_calls: Callable[[], None] = lambda: None):  # fmt: skip
+    """The unit of work, here, on a resume and on a cluster's worker: the cells of
+    one program family (``families(cells)`` forms them; a peer cell is a family of
+    its own) -> their rows of runs.parquet and of traces.parquet. Best-found f* of
+    problems without a published one is filled in when the run's parts are
+    consolidated (``results.consolidate``)."""
+    if cells[0].opt is None:
+        tables = _run_peer(cells[0], settings)
+    else:
+        fam = Family(cells, settings)
+        tables = _run_family(fam, fam.compile(), lambda: None, between_calls)
+    return (pd.concat([r for r, _ in tables], ignore_index=True),
+            pd.concat([t for _, t in tables], ignore_index=True))  # fmt: skip
 
 
 def _run_peer(cell: Cell, s: Settings):
@@ -212,6 +219,7 @@ def run(
     *,
     resume: dict | None = None,
     cell_timeout: float | None = None,
+    skip: frozenset[tuple[str, str]] = frozenset(),
     timed: bool = True,
     executor: Any = None,
 ) -> pd.DataFrame:
@@ -223,7 +231,9 @@ def run(
     SIGTERM the CLI turns into one) consolidates, marks the manifest "interrupted"
     and re-raises. ``out_dir``: a folder claimed here (absent or empty), or one the
     caller claimed. ``resume``: the manifest of the run to continue (its cells that
-    are not in ``cells`` are kept as they are). ``timed=False`` runs the batched
+    are not in ``cells`` are kept as they are); ``skip``: (problem, config) of its
+    cells that are done (not run again; their problems' contour data is stored
+    again when the tables are consolidated). ``timed=False`` runs the batched
     programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN.
     ``executor``: where families run (bench/cluster.py); None: here."""
     claimed = isinstance(out_dir, rundir.RunDir)
@@ -231,44 +241,17 @@ def run(
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout, timed, executor)  # fmt: skip
+                        cell_timeout, skip, timed, executor)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
 
 
-def _manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
-    """A new run's manifest, or the resumed run's, with this session added."""
-    selection = [[c.problem.name, c.problem.params, c.optimizer, c.params]
-                 for c in cells]  # fmt: skip
-    if resume is None:
-        meta = results.manifest(command, suite, asdict(settings))
-        meta.update(
-            run_id=rundir.new_run_id(),
-            schema_version=results.SCHEMA_VERSION,
-            selection=selection,
-            sessions=[],
-            cell_timeout=cell_timeout,
-            plugins=plugins.records(),  # path, SHA-256 and names of each plugin
-        )
-        meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0,
-                           "seconds": 0}  # fmt: skip
-    else:
-        meta = dict(resume)
-        ours = {(c.problem.label, c.config) for c in cells}
-        meta["cells"] = [
-            e for e in meta.get("cells", []) if (e["problem"], e["config"]) not in ours
-        ]
-        known = meta.setdefault("selection", [])
-        known += [s for s in selection if s not in known]
-        meta.update(status="running", finished=None)
-    meta["sessions"].append({"command": command, "started": results.now()})
-    return meta
-
-
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout, timed, executor) -> pd.DataFrame:  # fmt: skip
-    meta = _manifest(cells, settings, suite, command, resume, cell_timeout)
+         cell_timeout, skip, timed, executor) -> pd.DataFrame:  # fmt: skip
+    problems = {c.problem.label: c.problem for c in cells}
+    cells = [c for c in cells if (c.problem.label, c.config) not in skip]
+    meta = ledger.manifest(cells, settings, suite, command, resume, cell_timeout)
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
     started = time.perf_counter()
@@ -283,7 +266,8 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         }
         runs = None
         if state is not None:
-            runs = results.consolidate(out_dir, run_id)
+            runs = results.consolidate(out_dir, run_id, problems)
+            ledger.reconcile(meta, runs)
             meta["wall_s"] = meta.get("wall_s", 0.0) + time.perf_counter() - started
             meta.update(status=state, finished=results.now())
             meta["sessions"][-1]["finished"] = meta["finished"]
@@ -295,7 +279,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         meta["executor"] = {"kind": "dask", "scheduler": executor.address}
         meta.setdefault("workers", {})
     failed = False
-    with runlog.progress(progress, len(cells)) as advance:
+    with progress_bar(progress, len(cells)) as advance:
         done = 0
 
         def announce(fam_cells: list[Cell]) -> None:
@@ -307,7 +291,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
             finished = _here(fams, settings, timed, cell_timeout, meta, announce)
         try:
             for fam_cells, tables, error, worker in finished:
-                failed |= _record(meta, out_dir, fam_cells, tables, error)
+                failed |= ledger.record(meta, out_dir, fam_cells, tables, error)
                 _ran_on(meta, fam_cells, worker)
                 done += len(fam_cells)
                 save()
@@ -329,7 +313,7 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
     try:
         for n, fam in enumerate(ours):
             announce(fam.cells)
-            deadline = runlog.Deadline(cell_timeout, len(fam.cells))
+            deadline = ledger.Deadline(cell_timeout, len(fam.cells))
             tables, error = None, None
             try:
                 compiled = compiler.result(n)
@@ -349,7 +333,7 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
         compiler.wait_idle()  # peers compile too: never beside our options
         for cell in peer_cells:
             announce([cell])
-            deadline = runlog.Deadline(cell_timeout, 1)
+            deadline = ledger.Deadline(cell_timeout, 1)
             try:
                 tables, error = _run_peer(cell, settings), None
                 deadline.check()  # a peer's call cannot be stopped: checked after
@@ -358,27 +342,6 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             yield [cell], tables, error, None
     finally:
         compiler.close()
-
-
-def _record(meta, out_dir, cells, tables, error) -> bool:
-    """Write a family's rows as one part, then add its cells to the manifest (done,
-    or failed with a one-line reason). True when it failed."""
-    if error is None:
-        run_id = meta["run_id"]
-        key = rundir.family_key([(c.problem.label, c.config) for c in cells])
-        runs_path, traces_path = rundir.part_paths(out_dir, key)
-        runs = pd.concat([r for r, _ in tables], ignore_index=True)
-        traces = pd.concat([t for _, t in tables], ignore_index=True)
-        results.write_table(traces, traces_path, run_id)
-        results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
-    for cell in cells:
-        entry = {"problem": cell.problem.label, "config": cell.config}
-        if error is not None:
-            entry.update(status="failed", error=runlog.reason(error))
-        else:
-            entry.update(status="done", error=None)
-        meta["cells"].append(entry)
-    return error is not None
 
 
 def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:

@@ -192,6 +192,30 @@ BAD = {
         ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=theory]"],
         "problem rosenbrock[n=2] has no known strong convexity and smoothness",
     ),
+    "empty out": (["run", "--out", ""], "--out needs a folder name"),
+    "too much memory": (
+        ["run", "--problems", "rosenbrock[n=20000]", "--optimizers", "bfgs",
+         "--max-memory", "8G"],
+        "largest family, rosenbrock[n=20000] x bfgs, n=20000), more than",
+    ),
+    "too many starts": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "gd", "--starts",
+         "100000000", "--max-memory", "8G"],
+        "more than --max-memory 8.0 GiB; lower --starts or --steps",
+    ),  # fmt: skip
+    "bad max-memory": (["run", "--max-memory", "lots"], "--max-memory must be a size"),
+    "bad cell-timeout": (["run", "--cell-timeout", "0"], "--cell-timeout takes a"),
+    "huge grid": (
+        ["run", "--problems", "rosenbrock", "--optimizers",
+         "adam[lr=[1,2,3,4,5,6,7,8,9,10,11],b1=[1,2,3,4,5,6,7,8,9,10],"
+         "b2=[1,2,3,4,5,6,7,8,9,10],eps=[1,2,3,4,5,6,7,8,9,10]]"],
+        "expands to 11000 configs, more than 10000",
+    ),  # fmt: skip
+    "endless config": (["run", "--config", "/dev/zero"], "is larger than 1 MiB"),
+    "resume nothing": (["run", "--resume", "nowhere"], "--resume nowhere: no manifest"),
+    "resume with settings": (
+        ["run", "--resume", "nowhere", "--steps", "5"], "drop --steps"
+    ),
 }
 
 

@@ -179,7 +179,27 @@ def _write(
     }
     man.update(manifest)
     (run_dir / "manifest.json").write_text(json.dumps(man))
+    _landscapes(run_dir)
     return run_dir
+
+
+def _landscapes(run_dir: Path) -> None:
+    """The contour data a run stores for its registered 2-D problems."""
+    import problems
+    from bench.landscape import landscapes
+
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    traces = pd.read_parquet(run_dir / "traces.parquet")
+    known = runs[(runs.dim == 2) & runs.problem_name.isin(problems.names())]
+    built = {
+        label: problems.get(name, **json.loads(params))
+        for label, name, params in known[
+            ["problem", "problem_name", "problem_params"]
+        ].drop_duplicates("problem").itertuples(index=False)
+    }
+    grids = landscapes(built, runs, traces)
+    if len(grids):
+        grids.to_parquet(run_dir / "landscapes.parquet")
 
 
 def _synthetic(run_dir: Path, peers: bool = False, probs=(QUAD, ROSEN)) -> Path:
@@ -339,6 +359,9 @@ def test_markdown_table_formats_and_escapes() -> None:
         "| x\\|y | 1.23e-07 | 3 |",
         "| z |  | 4 |",
     ]
+    assert markdown_table(pd.DataFrame({"c": ["<script>x</script>"]})).splitlines()[
+        2
+    ] == "| &lt;script&gt;x&lt;/script&gt; |"
 
 
 # --- the whole report -----------------------------------------------------------------
@@ -503,12 +526,28 @@ def test_unknown_2d_problem_gets_a_note_not_a_crash(tmp_path: Path) -> None:
         rows.append(r)
         traces.append(t)
     run_dir = _write(tmp_path / "run", rows, traces)
-    (run_dir / "report").mkdir()
-    (run_dir / "report" / "07_contour_stale.png").write_bytes(b"old")
+    assert not (run_dir / "landscapes.parquet").exists()
     out = build_report(run_dir)
     md = (out / "report.md").read_text()
-    assert "no contour plot (could not rebuild the problem" in md
-    assert not list(out.glob("*contour*"))  # the stale figure of a former build too
+    assert "no contour plot (the run stored no contour data)" in md
+    assert not list(out.glob("*contour*"))
+
+
+def test_report_never_rebuilds_a_problem(tmp_path: Path, monkeypatch) -> None:
+    """A table edited to name a huge problem draws from the stored grid alone."""
+    import problems
+
+    run_dir = _synthetic(tmp_path / "run", probs=(ROSEN,))
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    runs["problem_name"], runs["problem_params"] = "quadratic", '{"dim": 30000}'
+    runs.to_parquet(run_dir / "runs.parquet")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report built a problem")
+
+    monkeypatch.setattr(problems, "get", refuse)
+    out = build_report(run_dir)
+    assert list(out.glob("*contour*.png"))
 
 
 def test_missing_runs_table_is_a_clear_error(tmp_path: Path) -> None:
@@ -614,10 +653,14 @@ def test_stale_cleanup_leaves_symlinks_alone(tmp_path: Path) -> None:
     target.write_bytes(b"keep")
     (run_dir / "report").mkdir()
     (run_dir / "report" / "42_lr_linked.png").symlink_to(target)
-    (run_dir / "report" / "43_lr_stale.svg").write_bytes(b"old")
-    out = build_report(run_dir)
+    (run_dir / "report" / "43_lr_mine.svg").write_bytes(b"not the report's")
+    out = build_report(run_dir, formats=("png", "svg"))
+    svgs = sorted(p.name for p in out.glob("*.svg") if p.name != "43_lr_mine.svg")
+    assert svgs
+    build_report(run_dir)  # png only: the svg files the last build wrote go
     assert (out / "42_lr_linked.png").is_symlink() and target.read_bytes() == b"keep"
-    assert not (out / "43_lr_stale.svg").exists()
+    assert (out / "43_lr_mine.svg").read_bytes() == b"not the report's"
+    assert not any((out / name).exists() for name in svgs)
 
 
 def test_long_traces_are_thinned() -> None:

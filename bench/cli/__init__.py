@@ -34,10 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(parser.prog, command, exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(
-            f"{parser.prog} {command}: interrupted before anything was written",
-            file=sys.stderr,
-        )
+        said = "interrupted before anything was written"
+        if command == "report":  # figures already written stay, each one whole
+            said = (
+                "interrupted; the figures written so far are whole, the pages may be "
+                "those of an earlier build; run report again to finish it"
+            )
+        print(f"{parser.prog} {command}: {said}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

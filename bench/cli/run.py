@@ -97,6 +97,7 @@ def _reliable_ctrl_c() -> Iterator[None]:
             return
         raise KeyboardInterrupt
 
+    _RECEIVED[0] = signal.SIGINT
     old_alarm = signal.signal(signal.SIGALRM, handler)
     old_term = signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
@@ -234,13 +235,14 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
     else:  # the folder is locked first, so that no live run changes it meanwhile
         claimed = rundir.claim_existing(resumed[0])
     try:
+        done: frozenset[tuple[str, str]] = frozenset()
         if resumed is not None:
-            done = resume.done_cells(claimed.path)
-            prepared = [c for c in prepared if (c.problem.label, c.config) not in done]
-            limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
+            done = frozenset(resume.done_cells(claimed.path))
+            missing = [c for c in prepared if (c.problem.label, c.config) not in done]
+            limits.check_memory(runner.families(missing), s.starts, s.num_steps,
                                 max_memory)  # fmt: skip
         return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
-                            tune, executor)  # fmt: skip
+                            tune, executor, done)  # fmt: skip
     finally:
         claimed.release()
 
@@ -250,13 +252,14 @@ def _or(value: Any, default: Any) -> Any:
 
 
 def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
-                 tune, executor) -> int:  # fmt: skip
+                 tune, executor, done) -> int:  # fmt: skip
     from bench import runner
 
     out_dir = claimed.path
-    n_cells = len(prepared)
-    n_probs = len({c.problem.label for c in prepared})
-    n_configs = len({c.config for c in prepared})
+    todo = [c for c in prepared if (c.problem.label, c.config) not in done]
+    n_cells = len(todo)
+    n_probs = len({c.problem.label for c in todo})
+    n_configs = len({c.config for c in todo})
     if not args.no_cache:
         from bench import cache
 
@@ -283,7 +286,7 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
             prepared, s = _tune(tune, prepared, s, out_dir, suite_name, command)
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
-                          cell_timeout=args.cell_timeout,
+                          cell_timeout=args.cell_timeout, skip=done,
                           executor=executor)  # fmt: skip
     except KeyboardInterrupt:
         print(

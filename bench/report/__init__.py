@@ -6,7 +6,7 @@ The package, one job per module:
 - ``analysis``: performance and data profiles, medians over starts, summary tables
   (pandas and numpy only);
 - ``data``: reading the run's tables; ``tasks``: each figure's data;
-  ``landscape``: f on a grid for 2-D contour plots (the only use of JAX);
+  ``landscape``: 2-D contour data from the f grid the run stored;
 - ``figures``: the matplotlib drawing, imported only when figures are drawn;
   ``draw``: drawing them here or in worker processes, and writing the files;
 - ``document``: the page model and its markdown and HTML rendering;

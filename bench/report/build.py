@@ -2,8 +2,8 @@
 
 It reads ``runs.parquet``, ``traces.parquet`` and ``manifest.json`` (docs/schema.md)
 and writes ``run_dir/report/``: the figures (PNG, and SVG or PDF when asked),
-``report.md`` and ``index.html``. It never re-runs an optimizer: the only computation
-on a problem is f on a grid for the contour plot of a 2-D problem. Every file is
+``report.md`` and ``index.html``. It never re-runs an optimizer and never rebuilds a
+problem: contour plots use the f grid the run stored (landscapes.parquet). Every file is
 written under a temporary name and then ``os.replace``d, so an interrupted report
 leaves the old file or the new one, never half of one; the pages are written last,
 after the images they show.
@@ -11,6 +11,7 @@ after the images they show.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -46,9 +47,10 @@ from bench.report.tasks import (
     profile_data,
     trace_runs,
 )
-from bench.results import write_bytes
+from bench.results import read_landscapes, write_bytes
 
 _FIGURE_FILE = re.compile(r"\d\d_.*\.(png|svg|pdf)")  # numbered figures of any build
+_WRITTEN = ".written"  # the figure files the last build wrote: the only ones it deletes
 
 
 def build_report(
@@ -67,6 +69,7 @@ def build_report(
     formats = check_formats(formats)
     run_dir = Path(run_dir)
     runs, traces, manifest = load(run_dir)
+    grids = read_landscapes(run_dir)
     out = _report_dir(run_dir)
     styles = {c: i for i, c in enumerate(dict.fromkeys(runs["config"]))}
     doc = Document()
@@ -81,7 +84,8 @@ def build_report(
         doc.table(rate_table(runs), name="rates")
         studies.kappa_sweeps(doc, drawer, runs, styles)
         studies.tuning(doc, drawer, run_dir, runs)
-        _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles)
+        _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles,
+                  grids)  # fmt: skip
         drawer.draw_all()
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
     meta = settings(manifest)
@@ -115,22 +119,24 @@ def _report_dir(run_dir: Path) -> Path:
 
 
 def _remove_stale(out: Path, current: set[str]) -> None:
-    """Delete numbered figure files of an earlier build that this one did not write.
-
-    Only regular files directly in ``out`` (a symlink or folder is left alone, and
-    never followed).
-    """
-    with os.scandir(out) as entries:
-        for entry in entries:
-            if (
-                _FIGURE_FILE.fullmatch(entry.name)
-                and entry.name not in current
-                and entry.is_file(follow_symlinks=False)
-            ):
+    """Delete the figure files an earlier build wrote (listed in ``.written``) that
+    this one did not, and list this build's: a file the report did not write is
+    never deleted. Only regular files directly in ``out`` (a symlink or folder is
+    left alone, and never followed)."""
+    record = out / _WRITTEN
+    try:
+        before = set(json.loads(record.read_text())) if record.is_file() else set()
+    except (OSError, ValueError, TypeError):
+        before = set()
+    for name in before - current:
+        path = out / str(name)
+        if _FIGURE_FILE.fullmatch(path.name) and path.parent == out:
+            if path.is_file() and not path.is_symlink():
                 try:
-                    os.unlink(entry.path)
+                    os.unlink(path)
                 except OSError:
                     pass  # a stale figure left behind is not worth failing the report
+    write_bytes(json.dumps(sorted(current)).encode(), record)
 
 
 def _expected_figures(runs: pd.DataFrame) -> int:
@@ -285,13 +291,14 @@ def _problems(
     traces: pd.DataFrame,
     num_steps: float,
     styles: dict[str, int],
+    grids: pd.DataFrame,
 ) -> None:
     """One section per problem: convergence, contour (2-D), lr sweep (if any)."""
     tgroups = traces.groupby("problem", sort=False).indices if len(traces) else {}
     for problem, rp in runs.groupby("problem", sort=False):
         idx = tgroups.get(problem)
         tp = traces.iloc[idx] if idx is not None else traces.iloc[:0]
-        _problem(doc, drawer, str(problem), rp, tp, num_steps, styles)
+        _problem(doc, drawer, str(problem), rp, tp, num_steps, styles, grids)
 
 
 def _problem(
@@ -302,6 +309,7 @@ def _problem(
     tp: pd.DataFrame,
     num_steps: float,
     styles: dict[str, int],
+    grids: pd.DataFrame,
 ) -> None:
     doc.heading(2, f"Problem {problem}")
     dim = int(rp["dim"].iloc[0])
@@ -334,7 +342,7 @@ def _problem(
             caption=texts.CONVERGENCE_CAPTION.format(problem=problem),
         )
         if dim == 2 and np.isfinite(tp[["x0", "x1"]].to_numpy(float)).any():
-            data, note = contour_data(problem, tp, rp, styles)
+            data, note = contour_data(problem, tp, rp, styles, grids)
             if data is None:
                 doc.para(str(note))
             else:

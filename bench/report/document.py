@@ -66,7 +66,9 @@ def formatted(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def md_escape(text: str) -> str:
-    """Escape the markdown that our texts contain by accident (f*, tol*max(...))."""
+    """Escape the markdown that our texts contain by accident (f*, tol*max(...)),
+    and HTML: a label such as ``<script>`` must stay text in a markdown viewer."""
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("\\", "\\\\").replace("*", "\\*")
 
 

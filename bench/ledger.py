@@ -1,0 +1,114 @@
+"""What a run records as it goes: its manifest (a new run's, or a resumed run's with
+one more session), each family's rows as a part of the run folder and its cells in
+the manifest (done, or failed with a one-line reason), and the cell timeout."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+
+import pandas as pd
+
+from bench import plugins, results, rundir
+
+
+def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
+    """A new run's manifest, or the resumed run's, with this session added."""
+    selection = [[c.problem.name, c.problem.params, c.optimizer, c.params]
+                 for c in cells]  # fmt: skip
+    if resume is None:
+        meta = results.manifest(command, suite, asdict(settings))
+        meta.update(
+            run_id=rundir.new_run_id(),
+            schema_version=results.SCHEMA_VERSION,
+            selection=selection,
+            sessions=[],
+            cell_timeout=cell_timeout,
+            plugins=plugins.records(),  # path, SHA-256 and names of each plugin
+        )
+        meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0,
+                           "seconds": 0}  # fmt: skip
+    else:
+        meta = dict(resume)
+        ours = {(c.problem.label, c.config) for c in cells}
+        meta["cells"] = [
+            e for e in meta.get("cells", []) if (e["problem"], e["config"]) not in ours
+        ]
+        known = meta.setdefault("selection", [])
+        known += [s for s in selection if s not in known]
+        meta.update(status="running", finished=None)
+    meta["sessions"].append({"command": command, "started": results.now()})
+    return meta
+
+
+class CellTimeout(Exception):
+    """A family ran past its --cell-timeout."""
+
+
+class Deadline:
+    """``--cell-timeout`` seconds per cell, for a family of ``n_cells`` cells, from
+    the moment it starts (its compile included). A compiled call cannot be
+    interrupted, so ``check`` is called between calls: a family stops at the first
+    check past the deadline, which can be one call (the batched trace call, or one
+    start's timing) after it."""
+
+    def __init__(self, seconds: float | None, n_cells: int) -> None:
+        self.seconds = seconds
+        self.limit = None if seconds is None else seconds * n_cells
+        self.t0 = time.perf_counter()
+
+    def check(self) -> None:
+        elapsed = time.perf_counter() - self.t0
+        if self.limit is not None and elapsed > self.limit:
+            raise CellTimeout(
+                f"ran past --cell-timeout {self.seconds:g} s per cell "
+                f"({elapsed:.1f} s for a family of {self.limit / self.seconds:g} cells)"
+            )
+
+
+def record(meta, out_dir, cells, tables, error) -> bool:
+    """Write a family's rows as one part, then add its cells to the manifest (done,
+    or failed with a one-line reason). True when it failed."""
+    if error is None:
+        run_id = meta["run_id"]
+        key = rundir.family_key([(c.problem.label, c.config) for c in cells])
+        runs_path, traces_path = rundir.part_paths(out_dir, key)
+        runs = pd.concat([r for r, _ in tables], ignore_index=True)
+        traces = pd.concat([t for _, t in tables], ignore_index=True)
+        results.write_table(traces, traces_path, run_id)
+        results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
+    for cell in cells:
+        entry = {"problem": cell.problem.label, "config": cell.config}
+        if error is not None:
+            entry.update(status="failed", error=_reason(error))
+        else:
+            entry.update(status="done", error=None)
+        meta["cells"].append(entry)
+    return error is not None
+
+
+def reconcile(meta: dict, runs: pd.DataFrame) -> None:
+    """Mark done the cells whose rows are in the tables but not yet in the manifest
+    (a signal or a kill landed between a family's part and the manifest's update);
+    the tables are the truth."""
+    if runs.empty:
+        return
+    listed = {(e["problem"], e["config"]) for e in meta["cells"]
+              if e["status"] == "done"}  # fmt: skip
+    for cell in dict.fromkeys(zip(runs["problem"], runs["config"], strict=True)):
+        if cell not in listed:
+            meta["cells"] = [e for e in meta["cells"]
+                             if (e["problem"], e["config"]) != cell]  # fmt: skip
+            meta["cells"].append(
+                {"problem": cell[0], "config": cell[1], "status": "done", "error": None}
+            )
+
+
+def _reason(error: BaseException) -> str:
+    """One line: what went wrong in a cell."""
+    if isinstance(error, CellTimeout):
+        return f"timeout: {error}"
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    if isinstance(error, MemoryError) or "RESOURCE_EXHAUSTED" in text:
+        text = f"out of memory: {text}"
+    return text[:300]

@@ -1,0 +1,373 @@
+"""Nothing lost, nothing let in: run folders claimed by one run, parts that survive a
+SIGKILL, resume equal to an uninterrupted run, signals, limits, hostile folders."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import bench
+import optimizers
+import problems
+from bench import limits, results, rundir, runner
+from bench.runner import CellSpec, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
+    env.setdefault("OPTBENCH_CACHE_DIR", str(_CACHE))
+    return env
+
+
+_CACHE = Path(__import__("tempfile").mkdtemp(prefix="optbench-test-cache-"))
+
+# four families (one program each), small enough to compile in a few seconds
+SETTINGS = Settings(starts=2, num_steps=40, gtol=1e-10, tol=1e-8, seed=1)
+OPTIMIZERS = ["bfgs", "newton", "gd[lr=1e-3]", "adam[lr=1e-2]"]
+SPECS = [CellSpec("rosenbrock", {}, o.split("[")[0],
+                  {"lr": float(o.split("=")[1][:-1])} if "[" in o else {})
+         for o in OPTIMIZERS]  # fmt: skip
+ARGS = ["--problems", "rosenbrock", "--optimizers", *OPTIMIZERS, "--starts", "2",
+        "--steps", "40", "--seed", "1", "--no-report"]  # fmt: skip
+EXACT_RUNS = ["problem", "config", "start", "status", "n_steps", "nfev", "njev",
+              "nhev", "final_f", "final_gap", "solved", "f_star"]  # fmt: skip
+EXACT_TRACES = ["problem", "config", "start", "step", "f", "nfev", "njev", "nhev"]
+
+
+def popen(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench", *args], cwd=cwd, env=_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for_parts(out: Path, proc: subprocess.Popen, n: int = 1) -> None:
+    """Until ``n`` families have committed their parts (or the run ended)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(rundir.committed_parts(out)) >= n:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no part appeared before the run ended: {proc.poll()}")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    """The reference: the same cells run in one go, in this process."""
+    out = tmp_path_factory.mktemp("whole")
+    runner.run(runner.prepare(SPECS), SETTINGS, out, "t", [], progress=False)
+    runs, traces, _ = results.read_run(out)
+    return out, runs, traces
+
+
+def _same_tables(a_runs, a_traces, b_runs, b_traces) -> None:
+    key = ["problem", "config", "start"]
+    a = a_runs[EXACT_RUNS].sort_values(key).reset_index(drop=True)
+    b = b_runs[EXACT_RUNS].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    key = key + ["step"]
+    a = a_traces[EXACT_TRACES].sort_values(key).reset_index(drop=True)
+    b = b_traces[EXACT_TRACES].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def _all_files_valid(out: Path) -> None:
+    """After a kill: every file whole (the manifest parses, every table reads)."""
+    for p in out.rglob("*"):
+        if p.name.endswith(".parquet"):
+            pq.read_table(p)
+        elif p.name == "manifest.json":
+            assert isinstance(json.loads(p.read_text()), dict)
+
+
+def test_sigkill_leaves_valid_parts_and_resume_equals_an_uninterrupted_run(
+    tmp_path, uninterrupted
+):
+    _, ref_runs, ref_traces = uninterrupted
+    out = tmp_path / "killed"
+    proc = popen("run", *ARGS, "--no-cache", "--out", str(out), cwd=tmp_path)
+    try:
+        wait_for_parts(out, proc)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _all_files_valid(out)
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["status"] == "running"  # the kill left it so; the parts are the truth
+    runs, traces, _ = results.read_run(out)  # reads the parts: no runs.parquet yet
+    done = set(runs.config)
+    assert 1 <= len(done) < len(OPTIMIZERS)
+    # a folder a run holds cannot be resumed; this one's holder is dead
+    r = subprocess.run([sys.executable, "-m", "bench", "run", "--resume", str(out),
+                        "--no-report"], cwd=tmp_path, env=_env(), capture_output=True,
+                       text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    missing = len(OPTIMIZERS) - len(done)
+    assert f"resuming: {missing} cells" in r.stdout
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["status"] == "complete" and len(meta["sessions"]) == 2
+    assert not (out / "parts").exists()
+    runs, traces, _ = results.read_run(out)
+    _same_tables(runs, traces, ref_runs, ref_traces)
+
+
+def test_sigterm_keeps_finished_cells_and_prints_the_resume_command(tmp_path):
+    out = tmp_path / "termed"
+    proc = popen("run", *ARGS, "--no-cache", "--out", str(out), cwd=tmp_path)
+    try:
+        wait_for_parts(out, proc)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.endswith(f"resume with: python -m bench run --resume {out}"), last
+    meta = json.loads((out / "manifest.json").read_text())
+    assert meta["status"] == "interrupted"
+    runs = pd.read_parquet(out / "runs.parquet")  # consolidated on the way out
+    assert not (out / "parts").exists()
+    assert {c["config"] for c in meta["cells"] if c["status"] == "done"} == set(
+        runs.config
+    )
+
+
+def test_two_runs_started_together_never_share_a_folder(tmp_path):
+    tiny = ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=1e-3]",
+            "--starts", "1", "--steps", "3", "--no-report"]  # fmt: skip
+    same = [popen(*tiny, "--out", "same", cwd=tmp_path) for _ in range(2)]
+    default = [popen(*tiny, cwd=tmp_path) for _ in range(2)]
+    outs = [(p, *p.communicate(timeout=300)) for p in same + default]
+    codes = sorted(p.returncode for p, _, _ in outs[:2])
+    assert codes == [0, 2], [e for _, _, e in outs]
+    err = next(e for p, _, e in outs[:2] if p.returncode == 2)
+    assert "another run" in err or "already exists" in err
+    assert len(err.strip().splitlines()) == 1
+    assert all(p.returncode == 0 for p, _, _ in outs[2:]), [e for _, _, e in outs]
+    folders = sorted((tmp_path / "results").iterdir())
+    assert len(folders) == 2  # one each, never shared
+    for f in [*folders, tmp_path / "same"]:
+        assert len(pd.read_parquet(f / "runs.parquet")) == 1
+
+
+# --------------------------------------------------------------- in one process
+
+
+def test_resume_adds_cells_under_the_recorded_settings(tmp_path, uninterrupted):
+    """A run of two of the families, resumed with --optimizers adding the other
+    two, equals the run of all four."""
+    from bench.cli import main
+
+    _, ref_runs, ref_traces = uninterrupted
+    out = tmp_path / "part"
+    runner.run(runner.prepare(SPECS[:2]), SETTINGS, out, "t", [], progress=False)
+    assert main(["run", "--resume", str(out), "--steps", "5"]) == 2  # fixed settings
+    assert main(["run", "--resume", str(out), "--no-report", "--no-cache",
+                 "--optimizers", *OPTIMIZERS[2:]]) == 0  # fmt: skip
+    runs, traces, meta = results.read_run(out)
+    assert len(meta["selection"]) == len(SPECS)
+    _same_tables(runs, traces, ref_runs, ref_traces)
+
+
+def test_a_cell_past_its_timeout_fails_and_the_run_goes_on(tmp_path, monkeypatch):
+    real = runner._run_family
+
+    def slow_bfgs(fam, compiled, before, between):
+        if fam.cells[0].config == "bfgs":  # as if its calls took long
+            monkeypatch.setattr(time, "perf_counter", lambda: 1e9)
+        try:
+            return real(fam, compiled, before, between)
+        finally:
+            monkeypatch.undo()
+
+    monkeypatch.setattr(runner, "_run_family", slow_bfgs)
+    runner.run(runner.prepare(SPECS[:2]), SETTINGS, tmp_path, "t", [], progress=False,
+               cell_timeout=30.0)  # fmt: skip
+    runs, _, meta = results.read_run(tmp_path)
+    cells = {c["config"]: c for c in meta["cells"]}
+    assert cells["bfgs"]["status"] == "failed"
+    assert cells["bfgs"]["error"].startswith("timeout: ran past --cell-timeout 30 s")
+    assert cells["newton"]["status"] == "done" and set(runs.config) == {"newton"}
+    assert meta["status"] == "complete"
+
+
+# ------------------------------------------------------------- reading, checked
+
+
+@pytest.fixture
+def run_copy(uninterrupted, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted[0], out)
+    return out
+
+
+def test_tables_and_manifest_carry_one_run_id(run_copy):
+    meta = json.loads((run_copy / "manifest.json").read_text())
+    for name in ("runs.parquet", "traces.parquet"):
+        tag = json.loads(pq.read_schema(run_copy / name).metadata[b"optbench"])
+        assert tag == {"run_id": meta["run_id"], "schema_version": "2.0"}
+    assert meta["schema_version"] == "2.0"
+
+
+def test_a_manifest_of_another_run_is_refused(run_copy):
+    meta = json.loads((run_copy / "manifest.json").read_text())
+    meta["run_id"] = "20000101-000000-deadbeef"
+    (run_copy / "manifest.json").write_text(json.dumps(meta))
+    with pytest.raises(results.RunFolderError, match="runs.parquet: belongs to run"):
+        results.read_run(run_copy)
+
+
+@pytest.mark.parametrize(
+    "text, says", [("[1]", "a manifest is a JSON object, got list"),
+                   (b"\xab\xcd", "not a JSON manifest")],
+)  # fmt: skip
+def test_a_manifest_that_is_not_an_object_is_named(run_copy, text, says):
+    path = run_copy / "manifest.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(results.RunFolderError, match=says) as err:
+        results.read_run(run_copy)
+    assert str(path) in str(err.value)
+
+
+def test_a_table_with_foreign_columns_is_refused(run_copy):
+    meta = json.loads((run_copy / "manifest.json").read_text())
+    foreign = pd.DataFrame({"problem": ["x"], "colour": ["red"]})
+    results.write_table(foreign, run_copy / "runs.parquet", meta["run_id"])
+    with pytest.raises(results.RunFolderError, match="no column problem_name"):
+        results.read_run(run_copy)
+
+
+def test_a_table_linked_from_outside_the_folder_is_refused(run_copy, tmp_path):
+    outside = tmp_path / "elsewhere.parquet"
+    shutil.move(run_copy / "runs.parquet", outside)
+    (run_copy / "runs.parquet").symlink_to(outside)
+    with pytest.raises(results.RunFolderError, match="points outside the run folder"):
+        results.read_run(run_copy)
+
+
+def test_previous_schema_and_added_columns_are_read(run_copy):
+    runs = pd.read_parquet(run_copy / "runs.parquet")
+    # a newer minor version adds a column: read, passed through
+    results.write_table(runs.assign(nhvp=0), run_copy / "runs.parquet",
+                        json.loads((run_copy / "manifest.json").read_text())["run_id"])
+    assert "nhvp" in results.read_run(run_copy)[0]
+    # schema 1.0: no run id anywhere, tables without metadata
+    meta = json.loads((run_copy / "manifest.json").read_text())
+    del meta["run_id"]
+    (run_copy / "manifest.json").write_text(json.dumps(meta))
+    for name in ("runs.parquet", "traces.parquet"):
+        pd.read_parquet(run_copy / name).to_parquet(run_copy / name, index=False)
+    old, _, _ = results.read_run(run_copy)
+    assert len(old) == len(runs)
+
+
+# ------------------------------------------------------------------------ limits
+
+
+def test_memory_estimate_reads_dense_matrices_off_the_step():
+    p = problems.get("rosenbrock", n=2000)
+
+    def cell(name):
+        return runner.prepare([CellSpec("rosenbrock", {"n": 2000}, name, {})])
+
+    dense = limits.family_bytes(cell("bfgs"), 1, 10)
+    lean = limits.family_bytes(cell("lbfgs"), 1, 10)
+    assert dense >= 4 * p.dim**2 * 8  # the inverse Hessian, four times per lane
+    assert lean < p.dim**2 * 8 / 10
+    with pytest.raises(ValueError, match=r"more than --max-memory 64.0 MiB; lower"):
+        limits.check_memory([cell("bfgs")], 1, 10, 64 * 2**20)
+
+
+@pytest.mark.parametrize(
+    "text, n", [("8G", 8 * 2**30), ("512m", 512 * 2**20), ("1.5GiB", 3 * 2**29),
+                ("1000", 1000)],
+)  # fmt: skip
+def test_sizes(text, n):
+    assert limits.parse_size(text) == n
+
+
+# ------------------------------------------------------------------ small items
+
+
+def test_solve_takes_numpy_integers():
+    tr = bench.solve(problems.get("rosenbrock"), optimizers.get("gd", lr=1e-3),
+                     num_steps=np.int64(5))  # fmt: skip
+    assert tr.n_steps == 5
+
+
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({"f": lambda x: jnp.sum(x**2) + 0j}, "f must return a real scalar"),
+        ({"f": lambda x: x**2}, r"f must return a real scalar, got shape \(3,\)"),
+        ({"f": lambda x: jnp.sum(x**2), "grad": lambda x: x[:1]},
+         r"grad must return x's shape \(3,\)"),
+        ({"f": lambda x: jnp.sum(x**2), "f_star": float("nan")}, "f_star must be"),
+    ],
+)  # fmt: skip
+def test_user_callables_are_checked_at_construction(kwargs, says):
+    with pytest.raises(ValueError, match=f"problem 'mine': {says}"):
+        problems.Problem(name="mine", x0=jnp.ones(3), **kwargs)
+
+
+def test_rundir_names_parts_by_family_and_ignores_strays(tmp_path):
+    rd = rundir.claim_new(tmp_path / "r")
+    with pytest.raises(ValueError, match="just claimed by another run|already"):
+        rundir.claim_new(tmp_path / "r")
+    with pytest.raises(ValueError, match="still going"):
+        rundir.claim_existing(tmp_path / "r")
+    rd.release()
+    key = rundir.family_key([("p", "b"), ("p", "a")])
+    assert key == rundir.family_key([("p", "a"), ("p", "b")])
+    runs_part, traces_part = rundir.part_paths(tmp_path / "r", key)
+    traces_part.parent.mkdir()
+    traces_part.write_text("")  # a family killed between its two parts
+    assert rundir.committed_parts(tmp_path / "r") == []
+    os.symlink(traces_part, runs_part)
+    assert rundir.committed_parts(tmp_path / "r") == []  # a link is not a part
+
+
+def test_parts_win_over_the_consolidated_tables_for_their_cells(run_copy):
+    """After a resume was killed: a part's rows replace that cell's older rows."""
+    run_id = json.loads((run_copy / "manifest.json").read_text())["run_id"]
+    runs, traces, _ = results.read_run(run_copy)
+    cell = ("rosenbrock[n=2]", "bfgs")
+    mine = (runs.problem == cell[0]) & (runs.config == cell[1])
+    key = rundir.family_key([cell])
+    runs_part, traces_part = rundir.part_paths(run_copy, key)
+    tmine = (traces.problem == cell[0]) & (traces.config == cell[1])
+    results.write_table(traces[tmine].assign(f=traces.f[tmine] + 1), traces_part,
+                        run_id)  # fmt: skip
+    results.write_table(runs[mine].assign(nfev=-1), runs_part, run_id)
+    new_runs, new_traces, _ = results.read_run(run_copy)
+    assert len(new_runs) == len(runs) and len(new_traces) == len(traces)
+    got = new_runs[(new_runs.problem == cell[0]) & (new_runs.config == cell[1])]
+    assert (got.nfev == -1).all()
+    others = new_runs[new_runs.config != cell[1]].sort_values(["config", "start"])
+    expected = runs[runs.config != cell[1]].sort_values(["config", "start"])
+    np.testing.assert_array_equal(others.nfev.to_numpy(), expected.nfev.to_numpy())
+
+
+def test_report_names_a_bad_manifest_in_one_line(run_copy, capsys):
+    from bench.cli import main
+
+    (run_copy / "manifest.json").write_text("[1]")
+    assert main(["report", str(run_copy)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{run_copy / 'manifest.json'}: a manifest is" in err[0]
