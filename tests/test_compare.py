@@ -132,6 +132,9 @@ def test_missing_new_and_failing_cells():
     cells = {c.problem: c for c in compare(_side(), failed).cells}
     assert cells["rosenbrock[n=2]"].verdict == "failing"
     assert cells["rosenbrock[n=2]"].note == "ValueError: boom"
+    newly = _side(pd.concat([_runs(), other]), failed={("wood", "bfgs"): "boom"})
+    cells = {c.problem: c.verdict for c in compare(_side(), newly).cells}
+    assert cells == {"rosenbrock[n=2]": "unchanged", "beale": "new", "wood": "failing"}
     # a new cell alone is reported, not a regression
     assert compare(_side(), _side(pd.concat([_runs(), other]))).exit_code == 0
 
