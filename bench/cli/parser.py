@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="optbench: benchmark optimization algorithms on JAX.",
         epilog=(
             "examples:\n  python -m bench run --suite smoke\n  python -m bench list\n"
-            "  python -m bench report\n\n"
+            "  python -m bench report\n"
+            "  python -m bench compare results/baseline results/gate\n\n"
             f"'{prog} COMMAND --help' explains a command."
         ),
         formatter_class=fmt,
