@@ -98,6 +98,7 @@ def _build(spec: CellSpec) -> Cell:
         from bench import peers
 
         peers.check_peer(spec.optimizer, spec.optimizer_params)
+        peers.check_problem(spec.optimizer, problem)
         params = {**peers.peer_defaults(spec.optimizer), **spec.optimizer_params}
         return Cell(problem, spec.optimizer, params, None)
     opt = optimizers.get(spec.optimizer, **spec.optimizer_params)

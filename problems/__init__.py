@@ -1,6 +1,6 @@
 """Test problems: problems.get(name, **params) builds one; problems.names() lists."""
 
-from problems import classic, mgh, ml  # noqa: F401  (importing registers the problems)
+from problems import classic, large, mgh, ml  # noqa: F401  (importing registers the problems)
 from problems.base import (
     Family,
     Oracles,

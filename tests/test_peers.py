@@ -30,8 +30,13 @@ STEPS = 300
 # jitted, as the peers evaluate f: eager f rounds differently near x* = (1, 1),
 # where f is mostly cancellation (relative differences ~1e-8 at f ~ 1e-15)
 F_JIT = jax.jit(ROSEN.f)
-# the peers run_peer runs (optax's run in our driver: bench.peers.optax.optimizer)
-RUN_PEERS = [n for n in peers.PEER_NAMES if not n.startswith("optax:")]
+# the peers run_peer runs (optax's run in our driver: bench.peers.optax.optimizer);
+# the least-squares peers count Jacobians, not gradients: tests/test_least_squares.py
+RUN_PEERS = [
+    n
+    for n in peers.PEER_NAMES
+    if not n.startswith("optax:") and n not in peers.LEAST_SQUARES
+]
 
 
 def rosen_np(x: np.ndarray) -> float:
@@ -71,9 +76,12 @@ def test_names_and_defaults():
         "scipy:CG",
         "scipy:Newton-CG",
         "scipy:trust-exact",
+        "scipy:least_squares-lm",
+        "scipy:least_squares-trf",
         "optax:adam",
         "optax:sgd",
         "optimistix:BFGS",
+        "optimistix:LevenbergMarquardt",
     )
     assert peers.peer_defaults("optax:adam") == {
         "lr": 1e-3,
