@@ -137,6 +137,7 @@ def cell(
         from bench import peers
 
         peers.check_peer(optimizer, params)
+        peers.check_problem(optimizer, problem)
         return Cell(problem, optimizer, {**peers.peer_defaults(optimizer), **params},
                     None)  # fmt: skip
     opt = optimizers.get(optimizer, **resolve(optimizer, params, problem))

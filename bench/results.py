@@ -29,8 +29,8 @@ RUN_COLUMNS = [
     "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
-    "rate", "order", "rate_theory", "compile_s", "compile_cached", "run_s",
-    "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
+    "work_to_tol", "rate", "order", "rate_theory", "compile_s", "compile_cached",
+    "run_s", "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
 # traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
 # (the counters are optimizers.base.COUNTERS, spelled out: this module is read
@@ -89,8 +89,10 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     traces = traces.copy()
     idx = pd.MultiIndex.from_frame(traces[keys])
     traces["gap"] = traces["f"].to_numpy() - f_star.reindex(idx).to_numpy()
+    # derivative work: each Hessian-vector product and Jacobian counted as a gradient
+    work = traces["njev"] + traces["nhvp"] + traces["njac"]
     derived = []
-    for key, tr in traces.groupby(keys, sort=False):
+    for key, tr in traces.assign(work=work).groupby(keys, sort=False):
         fs = f_star.loc[key]
         gap = tr["gap"].to_numpy()
         hit = np.flatnonzero(gap <= solved_threshold(fs, tol))
@@ -116,6 +118,7 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
                 "steps_to_tol": at_first("step"),
                 "nfev_to_tol": at_first("nfev"),
                 "njev_to_tol": at_first("njev"),
+                "work_to_tol": at_first("work"),
                 "rate": rate,
                 "order": order,
             }

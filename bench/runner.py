@@ -193,13 +193,16 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
         )
     runs = pd.DataFrame(run_rows)
     traces = pd.concat(trace_frames, ignore_index=True)
-    # gap columns are NaN for now where f* is unknown: see _with_best_f_star
+    # gap columns are NaN for now where f* is unknown: results.with_best_f_star
     runs, traces = results.derive(runs, traces, s.tol)
     recorded = [tr.get("at_tol") for tr in per_start]
     if all(r is not None for r in recorded):  # the driver's record beats the rows
         at = np.array(recorded, dtype=float)
         at[at[:, 0] < 0] = np.nan
-        runs[["steps_to_tol", "nfev_to_tol", "njev_to_tol"]] = at[:, :3]
+        count = {c: at[:, 1 + i] for i, c in enumerate(COUNTERS)}  # at: step, counts
+        runs["steps_to_tol"] = at[:, 0]
+        runs["nfev_to_tol"], runs["njev_to_tol"] = count["nfev"], count["njev"]
+        runs["work_to_tol"] = count["njev"] + count["nhvp"] + count["njac"]
     if s.trace != "full":  # peers' per-iteration records, thinned like ours
         keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
         traces = traces[np.concatenate(keep)].reset_index(drop=True)

@@ -342,6 +342,42 @@ def _kappa() -> Suite:
     )
 
 
+def _lsq() -> Suite:
+    return Suite(
+        "lsq",
+        (
+            Group(_mgh_names(),
+                  ("gauss_newton", "levenberg_marquardt", "scipy:least_squares-lm",
+                   "scipy:least_squares-trf", "optimistix:LevenbergMarquardt"),
+                  "least-squares methods use the residual every MGH problem keeps"),
+        ),  # fmt: skip
+        "the 35 MGH problems as least squares: ours against scipy and optimistix",
+        starts=4,
+        steps=500,
+    )
+
+
+def _scale() -> Suite:
+    sizes = "[100,1000,10000,100000]"
+    big = (f"extended_rosenbrock[n={sizes}]", f"extended_powell[n={sizes}]",
+           f"separable_quadratic[n={sizes}]", f"banded_quadratic[n={sizes}]",
+           "logistic_regression[n_features=[100,1000,10000],n_samples=200]",
+           )  # fmt: skip
+    small = tuple(s.replace(sizes, "[100,1000]") for s in big[:4])
+    return Suite(
+        "scale",
+        (
+            Group(big, ("gd[armijo=true,lr=1]", "lbfgs", "newton_cg", "trust_ncg"),
+                  "O(n) memory per iteration: Hessian-vector products, not H"),
+            Group(small, ("newton",),
+                  "the dense Hessian: n^2 memory, n^3 a step; 10^4 is 800 MB"),
+        ),  # fmt: skip
+        "a size sweep, n = 10^2 .. 10^5: cost per iteration against n",
+        starts=1,
+        steps=1000,
+    )
+
+
 _SUITES: dict[str, Callable[[], Suite]] = {
     "smoke": _smoke,
     "default": _default,
@@ -349,6 +385,8 @@ _SUITES: dict[str, Callable[[], Suite]] = {
     "ml": _ml,
     "full": _full,
     "kappa": _kappa,
+    "lsq": _lsq,
+    "scale": _scale,
 }
 
 

@@ -70,14 +70,7 @@ def tunable(cells: list[Cell], key: str) -> list[Cell]:
 
 def with_value(cell: Cell, key: str, value: float) -> Cell:
     """The cell with ``key`` set to ``value`` (same program: it is run-time data)."""
-    if cell.optimizer.startswith("optax:"):
-        from bench.peers import optax
-
-        opt = optax.optimizer(
-            cell.optimizer.split(":", 1)[1], {**cell.params, key: value}
-        )
-    else:
-        opt = optimizers.get(cell.optimizer, **{**cell.params, key: value})
+    opt = optimizers.get(cell.optimizer, **{**cell.params, key: value})
     return dataclasses.replace(cell, params=dict(opt.params), opt=opt)
 
 

@@ -1,7 +1,7 @@
 """Test problems: problems.get(name, **params) builds one; problems.names() lists;
 ``@problems.register("name")`` on a constructor adds one (built-ins and plugins)."""
 
-from problems import classic, mgh, ml  # noqa: F401  (importing registers the problems)
+from problems import classic, large, mgh, ml  # noqa: F401  (importing registers the problems)
 from problems.base import (
     Family,
     Oracles,

@@ -86,7 +86,7 @@ def test_list(tmp_path):
     assert "adam" in out and "lr=0.001, b1=0.9, b2=0.999, eps=1e-08" in out
     assert "gd" in out and "armijo=false" in out
     assert "scipy:BFGS" in out  # peers
-    for suite in ("smoke", "default", "mgh", "ml", "full"):
+    for suite in ("smoke", "default", "mgh", "ml", "full", "lsq", "scale"):
         assert f"  {suite} " in out
     assert "cells" in out
     assert list(tmp_path.iterdir()) == []
@@ -291,8 +291,8 @@ RUN_COLUMNS = {
     "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
-    "rate", "order", "rate_theory", "compile_s", "run_s", "time_to_tol_s", "num_steps",
-    "gtol", "tol",
+    "work_to_tol", "rate", "order", "rate_theory", "compile_s", "run_s",
+    "time_to_tol_s", "num_steps", "gtol", "tol",
 }  # fmt: skip
 
 

@@ -223,6 +223,14 @@ _PROFILES = (
         "perf",
     ),
     (
+        "perf_profile_work",
+        "work_to_tol",
+        "Performance profile on derivative work",
+        "tau: ratio to the least derivative work (log2)",
+        texts.PERF_DEFINITION.format(what=texts.WORK),
+        "perf",
+    ),
+    (
         "perf_profile_time",
         "time_to_tol_s",
         "Performance profile on time to tolerance",
@@ -265,6 +273,8 @@ def _profiles(
     doc.para(f"{n_inst} problem instances (problem x start), {len(full)} configs.")
     datas = []
     for stem, metric, title, xlabel, definition, kind in _PROFILES:
+        if metric == "work_to_tol" and pruns[metric].equals(pruns.njev_to_tol):
+            continue  # no products or Jacobians: the gradient profile says it all
         profile = performance_profile if kind == "perf" else data_profile
         prof = profile(pruns, metric)
         datas.append(profile_data(prof, kind, title, xlabel, styles))

@@ -35,6 +35,7 @@ _RUN_DEFAULTS: dict[str, Any] = {
     "steps_to_tol": np.nan,
     "nfev_to_tol": np.nan,
     "njev_to_tol": np.nan,
+    "work_to_tol": np.nan,
     "rate": np.nan,
     "order": np.nan,
     "rate_theory": np.nan,

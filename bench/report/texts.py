@@ -9,6 +9,11 @@ PERF_DEFINITION = (
     "of instances on which s was the cheapest (ties count for every tied config); "
     "rho_s at large tau is the fraction s solves at all."
 )
+WORK = (
+    "derivative work, work_to_tol = njev + nhvp + njac: each Hessian-vector product "
+    "and each Jacobian counted as one gradient, a simplification (a product costs "
+    "~2 gradients, a Jacobian up to min(m, n))"
+)
 DATA_DEFINITION = (
     "Data profile (More & Wild 2009). d_s(alpha) = (number of instances p with "
     "t(p,s) / (n_p + 1) <= alpha) / (number of instances), where t(p,s) is the number "
