@@ -169,3 +169,27 @@ def test_tune_table_in_a_config_is_the_flag() -> None:
     assert cfg.settings["tune"] == "lr=log:1e-3:1:4"
     with pytest.raises(ValueError, match="needs 0 < LOW < HIGH"):
         parse_config({"suite": "smoke", "tune": {"lr": "log:1:1e-3:4"}})
+
+
+def test_cost_slopes_fit_from_n_100() -> None:
+    from bench.report import cost
+
+    rows = []
+    for optimizer, power in (("gd", 1.0), ("bfgs", 2.0)):
+        for dim in (10, 100, 300, 1000):
+            overhead = 1e-3 if dim < 100 else 0.0  # below 100: not fitted
+            for start in range(2):
+                rows.append(
+                    {"problem_name": "quadratic", "dim": dim, "config": optimizer,
+                     "optimizer": optimizer, "n_steps": 50 + start,
+                     "run_s": (50 + start) * (1e-9 * dim**power + overhead)}
+                )  # fmt: skip
+    runs = pd.DataFrame(rows)
+    (family, g), = cost.size_families(runs).items()
+    table = cost.cost_table(g)
+    slopes = cost.slope_table(family, table).set_index("config")
+    fitted = slopes["fitted slope (n >= 100)"]
+    assert fitted["gd"] == pytest.approx(1.0, rel=1e-9)
+    assert fitted["bfgs"] == pytest.approx(2.0, rel=1e-9)
+    assert slopes.loc["bfgs", "expected slope"] == 2.0
+    assert cost.size_families(runs[runs.dim != 10].iloc[:0]) == {}

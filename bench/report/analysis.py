@@ -256,7 +256,10 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
                 "failed (diverged)": f"{int((g.status == 'diverged').sum())}/{n}",
                 "median steps_to_tol": median(solved.steps_to_tol),
                 "median njev_to_tol": median(solved.njev_to_tol),
-                "median time_to_tol_s": median(solved.time_to_tol_s),
+                # a measured time is > 0: anything else was not measured
+                "median time_to_tol_s": median(
+                    solved.time_to_tol_s.where(solved.time_to_tol_s > 0)
+                ),
                 "median compile_s": median(cells.compile_s),
             }
         )

@@ -194,7 +194,11 @@ def profile_explorer(
                     "x": [typed(s[2]) for s in p["steps"]],
                     "y": [typed(s[3]) for s in p["steps"]],
                 },
-                {"xaxis.title.text": p["xlabel"], "xaxis.range": _log_range(p["xlim"])},
+                {
+                    "xaxis.title.text": p["xlabel"],
+                    "xaxis.range": _log_range(p["xlim"]),
+                    "yaxis.title.text": _y_title(p["kind"]),
+                },
             ],
         }
         for p in profiles
@@ -208,7 +212,7 @@ def profile_explorer(
                 "range": _log_range(first["xlim"]),
             },
             "yaxis": {
-                "title": {"text": "fraction of instances"},
+                "title": {"text": _y_title(first["kind"])},
                 "range": [-0.02, 1.02],
             },
             "legend": {"title": {"text": "click: hide / show"}, "font": {"size": 10}},
@@ -221,6 +225,10 @@ def profile_explorer(
             ],
         },
     }
+
+
+def _y_title(kind: str) -> str:
+    return "fraction of triples reached" if kind == "ecdf" else "fraction of instances"
 
 
 def _log_range(xlim: tuple[float, float]) -> list[float]:

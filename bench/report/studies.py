@@ -1,5 +1,6 @@
 """The report's study sections, each shown only when the run holds its study: kappa
-sweeps (``kappa``), the tuning protocol (``bench.tuning``)."""
+sweeps (``kappa``), the tuning protocol (``bench.tuning``), cost per iteration
+against dimension (``cost``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report import kappa, texts
+from bench.report import cost, kappa, texts
 from bench.report.analysis import lr_families, median
 from bench.report.document import Document, slug
 from bench.report.draw import Drawer
@@ -112,3 +113,26 @@ def _tuned_against_default(chosen: pd.DataFrame, runs: pd.DataFrame) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
+
+
+def cost_per_iteration(
+    doc: Document, drawer: Drawer, runs: pd.DataFrame, styles: dict[str, int]
+) -> None:
+    """Per problem family run at >= 3 sizes: seconds per iteration against n."""
+    found = cost.size_families(runs)
+    if not found:
+        return
+    doc.heading(2, "Cost per iteration against dimension")
+    for family, g in found.items():
+        table = cost.cost_table(g)
+        slopes = cost.slope_table(family, table)
+        _figure(
+            doc,
+            drawer,
+            "cost",
+            f"cost_{slug(family)}",
+            cost.figure_data(family, table, slopes, styles),
+            alt=f"Median seconds per iteration against dimension on {family}",
+            caption=texts.COST_CAPTION.format(family=family),
+        )
+        doc.table(slopes, name=f"cost_{slug(family)}")

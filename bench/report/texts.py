@@ -102,3 +102,10 @@ TUNING_TEXT = (
     "next seed; start 0 is the standard x0 in both): the columns 'default' and "
     "'tuned' below are those fresh runs, medians over solved starts."
 )
+COST_CAPTION = (
+    "{family}: median over runs of run_s / n_steps (wall seconds of one start run "
+    "alone, dispatch included, per iteration) against the dimension, log-log, one line "
+    "per config. Slopes are fitted from n = 100 up, where the arithmetic dominates the "
+    "per-step overhead; expected: 1 for first-order methods and L-BFGS, 2 for BFGS, "
+    "3 for dense Newton."
+)

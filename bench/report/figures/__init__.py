@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import matplotlib
 
-from bench.report.figures import contour, convergence, kappa, lr, profiles
+from bench.report.figures import contour, convergence, cost, kappa, lr, profiles
 from bench.report.figures.style import DRAW_RC, save
 from bench.report.tasks import FigureTask
 
@@ -21,6 +21,7 @@ _DRAW = {
     "profile": profiles.draw,
     "lr": lr.draw,
     "kappa": kappa.draw,
+    "cost": cost.draw,
 }
 
 
