@@ -24,7 +24,7 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	rm -rf $(GATE_RUN) && mkdir -p $(GATE_RUN)
-	$(PY) -m pytest -q $(call TIMED,$(GATE_RUN))
+	$(PY) -m pytest -q tests $(call TIMED,$(GATE_RUN))
 	PY=$(PY) .ci/gate results/baseline $(GATE_RUN)
 
 # refresh the committed baseline on purpose (from a clean, committed tree: CI
