@@ -3,7 +3,7 @@ programs and tables will need, against ``--max-memory``.
 
 The estimate is a model, not a measurement, and errs high: per family (the runner
 holds one at a time) its trace buffers, lanes x (steps + 1) x (3 values [+ n for a
-recorded path] x 8 bytes + 3 counts x 4 bytes), held about three times (the
+recorded path] x 8 bytes + one int32 per counter), held about three times (the
 program's output, the host copy, the settled trace), plus per lane the optimizer's
 state four times over (the loop's carry, the new state, the select between them,
 the packing) and twice the largest array one step makes (a dense Hessian, n^2,
@@ -59,17 +59,30 @@ def human(n: float) -> str:
     raise AssertionError
 
 
-def family_bytes(cells: list, starts: int, num_steps: int, limit: float = 0) -> int:
-    """What one family's program and its settled traces need (module docstring);
-    a cheap bound instead where that bound is at most ``limit``."""
+def trace_rows(trace: str, num_steps: int) -> int:
+    """Rows a trace keeps per run (bench/thinning.py), counted without listing
+    them: ``--steps 10000000000`` must not allocate to be refused."""
+    kind, _, count = trace.partition(":")
+    if kind == "every":
+        return num_steps // int(count) + 2
+    if kind == "log":
+        return min(int(count) + 2, num_steps + 1)
+    return num_steps + 1
+
+
+def family_bytes(cells: list, starts: int, rows: int, limit: float = 0) -> int:
+    """What one family's program and its settled traces need (module docstring),
+    ``rows`` trace rows per run; a cheap bound instead where that bound is at most
+    ``limit``."""
     first = cells[0]
     p, n, lanes = first.problem, first.problem.dim, len(cells) * starts
-    rows = num_steps + 1
     if first.opt is None:  # a peer: its traces, and a dense matrix where it keeps one
         state = n * n * 8 if first.optimizer in _DENSE_PEERS else 10 * n * 8
         return lanes * (rows * (TRACE_ROW_BYTES + n * 8 * (n == 2)) + state)
     values = 3 + (n if n == 2 else 0)  # the contour plots' path: 2-D problems only
-    traces = lanes * rows * (values * 8 + 3 * 4) * 3
+    from optimizers.base import COUNTERS
+
+    traces = lanes * rows * (values * 8 + len(COUNTERS) * 4) * 3
     # each lane gets its instance's data (stacked, then copied to the program)
     data = sum(np.asarray(v).nbytes for c in cells for v in jax_leaves(c.problem.data))
     data = 2 * data * starts if lanes > 1 else data
@@ -124,14 +137,16 @@ def _largest(jaxpr: Any) -> int:
     return best
 
 
-def check_memory(fams: list[list], starts: int, num_steps: int, limit: int) -> None:
+def check_memory(fams: list[list], starts: int, num_steps: int, limit: int,
+                 trace: str = "full") -> None:  # fmt: skip
     """ValueError (one line: the need and what to lower) when the run's estimated
     memory passes ``limit`` bytes; ``fams``: the run's families of cells."""
     if not fams:
         return
+    rows = trace_rows(trace, num_steps)
     n_runs = sum(len(f) for f in fams) * starts
-    table = 2 * n_runs * (num_steps + 1) * TRACE_ROW_BYTES
-    per_family = [(family_bytes(f, starts, num_steps, limit - table), f)
+    table = 2 * n_runs * rows * TRACE_ROW_BYTES
+    per_family = [(family_bytes(f, starts, rows, limit - table), f)
                   for f in fams]  # fmt: skip
     program, worst = max(per_family, key=lambda t: t[0])
     need = program + table
@@ -140,9 +155,9 @@ def check_memory(fams: list[list], starts: int, num_steps: int, limit: int) -> N
     c = worst[0]
     raise ValueError(
         f"this run would need about {human(need)} of memory ({human(table)} of "
-        f"traces for {n_runs} runs x {num_steps + 1} steps; {human(program)} for its "
+        f"traces for {n_runs} runs x {rows} rows; {human(program)} for its "
         f"largest family, {c.problem.label} x {c.config}, n={c.problem.dim}), more "
-        f"than --max-memory {human(limit)}; lower --starts or --steps, use a "
-        "matrix-free method (lbfgs, gd, adam) on large problems, or raise "
-        "--max-memory"
+        f"than --max-memory {human(limit)}; lower --starts or --steps, thin the "
+        "trace (--trace log:100), use a matrix-free method (lbfgs, gd, adam) on "
+        "large problems, or raise --max-memory"
     )

@@ -294,6 +294,18 @@ def test_memory_estimate_reads_dense_matrices_off_the_step():
         limits.check_memory([cell("bfgs")], 1, 10, 64 * 2**20)
 
 
+def test_a_thinned_trace_is_counted_as_its_rows():
+    fams = [runner.prepare([CellSpec("rosenbrock", {}, "gd", {})])]
+    with pytest.raises(ValueError, match=r"4 runs x 10000000001 rows"):
+        limits.check_memory(fams, 4, 10**10, 8 * 2**30)
+    limits.check_memory(fams, 4, 10**10, 8 * 2**30, "log:100")  # 102 rows a run
+    from bench.thinning import kept_steps
+
+    for spec in ("full", "every:7", "every:10", "log:5", "log:500"):
+        kept = len(kept_steps(spec, 100))  # the rows thinning keeps, listed
+        assert kept <= limits.trace_rows(spec, 100) <= kept + 1  # a bound, tight
+
+
 @pytest.mark.parametrize(
     "text, n", [("8G", 8 * 2**30), ("512m", 512 * 2**20), ("1.5GiB", 3 * 2**29),
                 ("1000", 1000)],

@@ -53,8 +53,11 @@ def load(args: argparse.Namespace) -> tuple[Path, dict[str, Any], list[CellSpec]
 
 
 def settings(meta: dict[str, Any]) -> dict[str, Any]:
-    """The recorded settings, keyed as the CLI's settings are."""
-    return {k: meta.get(_RECORDED.get(k, k)) for k in SETTING_KEYS}
+    """The recorded settings, keyed as the CLI's settings are, and the plugin files
+    the run loaded (checked unchanged by ``check_plugins``), to load again."""
+    out = {k: meta.get(_RECORDED.get(k, k)) for k in SETTING_KEYS}
+    out["plugins"] = [p.get("path") for p in meta.get("plugins") or []]
+    return out
 
 
 def _added(args: argparse.Namespace, recorded: list[CellSpec]) -> list[CellSpec]:

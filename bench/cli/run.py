@@ -230,7 +230,7 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
         tunable(prepared, parse_tune(tune)[0])  # before any folder
     if resumed is None:  # checked before the folder exists
         limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
-                            max_memory)  # fmt: skip
+                            max_memory, s.trace)  # fmt: skip
         claimed = _claim(args.out, suite_name)
     else:  # the folder is locked first, so that no live run changes it meanwhile
         claimed = rundir.claim_existing(resumed[0])
@@ -240,7 +240,7 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
             done = frozenset(resume.done_cells(claimed.path))
             missing = [c for c in prepared if (c.problem.label, c.config) not in done]
             limits.check_memory(runner.families(missing), s.starts, s.num_steps,
-                                max_memory)  # fmt: skip
+                                max_memory, s.trace)  # fmt: skip
         return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
                             tune, executor, done)  # fmt: skip
     finally:
