@@ -365,8 +365,8 @@ def test_report_files_and_links(built: Path) -> None:
         assert (built / ref).is_file(), ref
     pngs = sorted(p.stem for p in built.glob("*.png"))
     svgs = sorted(p.stem for p in built.glob("*.svg"))
-    # 3 profiles, 2 ECDFs, 2 problems, contour, lr
-    assert pngs == svgs and len(pngs) == 9
+    # 3 profiles, the ECDFs, 2 problems, contour, lr
+    assert pngs == svgs and len(pngs) == 8
     for stem in pngs:
         assert f"{stem}.png" in md_refs and f"{stem}.png" in html_refs
         assert (built / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -566,7 +566,7 @@ def test_workers_draw_the_same_files(tmp_path: Path) -> None:
     serial = build_report(_synthetic(tmp_path / "a"), workers=0)
     parallel = build_report(_synthetic(tmp_path / "b"), workers=2)
     files = _figure_files(serial)
-    assert len(files) == 9 and _figure_files(parallel) == files
+    assert len(files) == 8 and _figure_files(parallel) == files
     for name in files:  # rendering is deterministic: the same bytes either way
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
     assert (serial / "report.md").read_text() == (parallel / "report.md").read_text()

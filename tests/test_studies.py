@@ -112,8 +112,8 @@ def test_runtime_ecdf_is_a_direct_count(kappa_run: Path) -> None:
             for budget in (1, 2, 10, 55.5, 300, 1e4, 1e9):
                 reached = (mine[count] <= budget).sum()  # NaN: never reached
                 assert ecdf.at(config, budget) == reached / len(mine)
-    files = [p.name for p in (kappa_run / "report").glob("*_ecdf_*.png")]
-    assert sorted(f[3:] for f in files) == ["ecdf_nfev.png", "ecdf_njev.png"]
+    files = [p.name for p in (kappa_run / "report").glob("*_ecdf.png")]
+    assert [f[3:] for f in files] == ["ecdf.png"]
 
 
 @pytest.fixture(scope="module")
@@ -191,5 +191,4 @@ def test_cost_slopes_fit_from_n_100() -> None:
     fitted = slopes["fitted slope (n >= 100)"]
     assert fitted["gd"] == pytest.approx(1.0, rel=1e-9)
     assert fitted["bfgs"] == pytest.approx(2.0, rel=1e-9)
-    assert slopes.loc["bfgs", "expected slope"] == 2.0
     assert cost.size_families(runs[runs.dim != 10].iloc[:0]) == {}
