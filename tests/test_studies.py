@@ -63,6 +63,10 @@ def test_kappa_slopes_match_theory(kappa_run: Path) -> None:
     assert fitted["gd[armijo=False,lr=theory]"] == pytest.approx(expect, rel=1e-9)
     # the resolved lr is in its column: 2 / (kappa + 1) with mu = 1
     np.testing.assert_allclose(gd["lr"], 2 / (kappa + 1), rtol=1e-12)
+    hb = runs[runs.optimizer == "momentum"]
+    root = np.sqrt(hb.problem.str.extract(r"kappa=([0-9.e+]+)")[0].astype(float))
+    np.testing.assert_allclose(hb["beta"], ((root - 1) / (root + 1)) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(hb["lr"], 4 / (root + 1) ** 2, rtol=1e-12)
 
 
 def test_kappa_suite_is_theory_tuned_and_one_program_per_optimizer() -> None:
