@@ -26,7 +26,7 @@ from bench.status import Status
 # runs.parquet column order, as documented in docs/schema.md
 RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
-    "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
+    "optimizer_params", "lr", "beta", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
     "work_to_tol", "rate", "order", "rate_theory", "compile_s", "compile_cached",

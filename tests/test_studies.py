@@ -63,6 +63,10 @@ def test_kappa_slopes_match_theory(kappa_run: Path) -> None:
     assert fitted["gd[armijo=False,lr=theory]"] == pytest.approx(expect, rel=1e-9)
     # the resolved lr is in its column: 2 / (kappa + 1) with mu = 1
     np.testing.assert_allclose(gd["lr"], 2 / (kappa + 1), rtol=1e-12)
+    hb = runs[runs.optimizer == "momentum"]
+    root = np.sqrt(hb.problem.str.extract(r"kappa=([0-9.e+]+)")[0].astype(float))
+    np.testing.assert_allclose(hb["beta"], ((root - 1) / (root + 1)) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(hb["lr"], 4 / (root + 1) ** 2, rtol=1e-12)
 
 
 def test_kappa_suite_is_theory_tuned_and_one_program_per_optimizer() -> None:
@@ -112,8 +116,8 @@ def test_runtime_ecdf_is_a_direct_count(kappa_run: Path) -> None:
             for budget in (1, 2, 10, 55.5, 300, 1e4, 1e9):
                 reached = (mine[count] <= budget).sum()  # NaN: never reached
                 assert ecdf.at(config, budget) == reached / len(mine)
-    files = [p.name for p in (kappa_run / "report").glob("*_ecdf_*.png")]
-    assert sorted(f[3:] for f in files) == ["ecdf_nfev.png", "ecdf_njev.png"]
+    files = [p.name for p in (kappa_run / "report").glob("*_ecdf.png")]
+    assert [f[3:] for f in files] == ["ecdf.png"]
 
 
 @pytest.fixture(scope="module")
@@ -191,5 +195,4 @@ def test_cost_slopes_fit_from_n_100() -> None:
     fitted = slopes["fitted slope (n >= 100)"]
     assert fitted["gd"] == pytest.approx(1.0, rel=1e-9)
     assert fitted["bfgs"] == pytest.approx(2.0, rel=1e-9)
-    assert slopes.loc["bfgs", "expected slope"] == 2.0
     assert cost.size_families(runs[runs.dim != 10].iloc[:0]) == {}

@@ -141,12 +141,12 @@ def _remove_stale(out: Path, current: set[str]) -> None:
 
 
 def _expected_figures(runs: pd.DataFrame) -> int:
-    """About how many figures the report will have: 3 profiles, 2 ECDFs, and per
+    """About how many figures the report will have: 3 profiles, the ECDFs, and per
     problem a convergence figure, a contour for 2-D ones and sometimes an lr sweep."""
     if runs.empty:
         return 0
     dims = runs.groupby("problem")["dim"].first()
-    return 5 + len(dims) + int((dims == 2).sum())
+    return 4 + len(dims) + int((dims == 2).sum())
 
 
 def _num_steps(runs: pd.DataFrame, manifest: dict[str, Any]) -> float:
@@ -283,15 +283,19 @@ def _profiles(
         _figure(doc, drawer, "profile", stem, datas[-1], alt=alt, caption=definition)
     doc.heading(3, "Runtime ECDFs")
     table = load_targets(run_dir, runs, traces)
+    ecdfs = []
     for count, what in (("njev", "gradient"), ("nfev", "function")):
         prof = runtime_ecdf(table, full, count)
         title = f"Runtime ECDF on {what} evaluations"
         xlabel = f"budget: {what} evaluations ({count}, log)"
-        datas.append(profile_data(prof, "ecdf", title, xlabel, styles))
-        alt = f"{title} over {prof.n_instances} (problem, start, target) triples"
-        caption = texts.ECDF_DEFINITION.format(what=what, count=count)
-        _figure(doc, drawer, "profile", f"ecdf_{count}", datas[-1], alt=alt,
-                caption=caption)  # fmt: skip
+        ecdfs.append(profile_data(prof, "ecdf", title, xlabel, styles))
+    alt = (
+        "Runtime ECDFs on gradient and function evaluations over "
+        f"{prof.n_instances} (problem, start, target) triples"
+    )
+    _figure(doc, drawer, "ecdf", "ecdf", {"panels": ecdfs}, alt=alt,
+            caption=texts.ECDF_DEFINITION)  # fmt: skip
+    datas += ecdfs
     doc.interactive("profiles", profile_explorer(datas, styles), texts.EXPLORER_HELP)
 
 

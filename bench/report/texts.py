@@ -86,12 +86,13 @@ KAPPA_TABLE_CAPTION = (
     "theory predicts (empty: no prediction); solved: runs solved / runs."
 )
 ECDF_DEFINITION = (
-    "Runtime ECDF (COCO; Hansen et al. 2021). For each problem instance (problem, "
-    "start) and each target t in 1e1, 1, 1e-1, ..., 1e-8, the {what} evaluations "
-    "({count}) a config spent until its gap first reached f - f* <= t*max(1,|f*|); "
-    "the curve is the fraction of all (problem, start, target) triples reached "
-    "within the budget on the x axis (a triple never reached stays in the count). "
-    "Read from the run's targets table, so exact however the traces were thinned."
+    "Runtime ECDFs (COCO; Hansen et al. 2021). For each problem instance (problem, "
+    "start) and each target t in 1e1, 1, 1e-1, ..., 1e-8, the gradient evaluations "
+    "(njev, left) or function evaluations (nfev, right) a config spent until its gap "
+    "first reached f - f* <= t*max(1,|f*|); each curve is the fraction of all "
+    "(problem, start, target) triples reached within the budget on the x axis (a "
+    "triple never reached stays in the count). Read from the run's targets table, so "
+    "exact however the traces were thinned."
 )
 TUNING_TEXT = (
     "Tuning protocol (DeepOBS, Schneider et al. 2019; AlgoPerf, Dahl et al. 2023). "
@@ -105,7 +106,8 @@ TUNING_TEXT = (
 COST_CAPTION = (
     "{family}: median over runs of run_s / n_steps (wall seconds of one start run "
     "alone, dispatch included, per iteration) against the dimension, log-log, one line "
-    "per config. Slopes are fitted from n = 100 up, where the arithmetic dominates the "
-    "per-step overhead; expected: 1 for first-order methods and L-BFGS, 2 for BFGS, "
-    "3 for dense Newton."
+    "per config; the legend gives the slope fitted from n = 100 up, where the "
+    "arithmetic dominates the per-step overhead. The optimizer's own work is O(n) for "
+    "first-order methods and L-BFGS, O(n^2) for BFGS, O(n^3) for dense Newton, on top "
+    "of the oracles' (a dense quadratic's gradient is O(n^2) already)."
 )

@@ -45,11 +45,7 @@ def draw(
         ylabel = "fraction of instances with ratio <= tau"
     else:
         log_axis(ax, "x")
-        ylabel = (
-            "fraction of (problem, start, target) reached"
-            if kind == "ecdf"
-            else "fraction of instances solved within budget"
-        )
+        ylabel = "fraction of instances solved within budget"
     for config, index, x, y in steps:
         ax.step(x, y, where="post", lw=1.6, label=config, **style(index))
     ax.set_xlim(*xlim)
