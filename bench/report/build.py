@@ -274,7 +274,7 @@ def _profiles(
     doc.para(f"{n_inst} problem instances (problem x start), {len(full)} configs.")
     datas = []
     for stem, metric, title, xlabel, definition, kind in _PROFILES:
-        if metric == "work_to_tol" and pruns[metric].equals(pruns.njev_to_tol):
+        if metric == "work_to_tol" and not (pruns[metric] > pruns.njev_to_tol).any():
             continue  # no products or Jacobians: the gradient profile says it all
         profile = performance_profile if kind == "perf" else data_profile
         prof = profile(pruns, metric)
