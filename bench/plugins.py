@@ -45,20 +45,21 @@ class Plugin(NamedTuple):
 _LOADED: dict[str, Plugin] = {}
 
 
-def load(refs: Iterable[str], base: str | Path | None = None) -> list[Plugin]:
-    """Load each plugin (paths relative to ``base``, default the working folder)."""
-    return [load_one(ref, base) for ref in refs]
+def load(refs: Iterable[str]) -> list[Plugin]:
+    """Load each plugin (paths relative to the working folder; a config makes its
+    own relative to the config file)."""
+    return [load_one(ref) for ref in refs]
 
 
-def load_one(ref: str, base: str | Path | None = None) -> Plugin:
+def load_one(ref: str) -> Plugin:
     """Import one plugin and record what it registered (see the module docstring)."""
     if not isinstance(ref, str) or not ref.strip():
         raise ValueError(
             f"plugin {ref!r}: a plugin is a Python file (FILE.py) or a dotted module "
             "name"
         )
-    if is_path(ref, base):
-        path = Path(base or ".", ref).expanduser().resolve()
+    if is_path(ref):
+        path = Path(ref).expanduser().resolve()
         if not path.is_file():
             raise ValueError(
                 f"plugin {ref}: no such file ({path}); a plugin is a Python file "
@@ -67,8 +68,9 @@ def load_one(ref: str, base: str | Path | None = None) -> Plugin:
         return _load(ref, path, None)
     try:
         spec = importlib.util.find_spec(ref)
-    except (ImportError, ValueError) as exc:  # a parent package failed or is absent
-        raise ValueError(f"plugin {ref}: cannot find the module ({exc})") from None
+    except Exception as exc:  # noqa: BLE001  (a parent package is absent or raised)
+        what = f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"plugin {ref}: cannot find the module ({what})") from None
     if spec is None or spec.origin is None or not Path(spec.origin).is_file():
         raise ValueError(
             f"plugin {ref}: no such module; a plugin is a Python file (FILE.py) or an "
