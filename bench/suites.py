@@ -321,6 +321,24 @@ def _lsq() -> Suite:
     )
 
 
+def cutest(max_dim: int = 100) -> Suite:
+    """CUTEst's unconstrained problems with n <= ``max_dim`` (``--suite cutest
+    --max-dim N``): not in the listed suites, since sizing them imports each one."""
+    from problems import cutest as sif
+
+    names = tuple(f"cutest:{name}" for name in sif.dimensions(max_dim))
+    return Suite(
+        "cutest",
+        (
+            Group(names, ("bfgs", "lbfgs", "newton_cg", "trust_ncg", "scipy:BFGS")),
+            Group(names, ("newton",), "dense Hessian: n <= 100 by default"),
+        ),
+        f"CUTEst unconstrained problems with n <= {max_dim} (via sif2jax)",
+        starts=1,
+        steps=1000,
+    )
+
+
 def _scale() -> Suite:
     sizes = "[100,1000,10000,100000]"
     big = (f"extended_rosenbrock[n={sizes}]", f"extended_powell[n={sizes}]",
@@ -357,10 +375,17 @@ def names() -> list[str]:
     return list(_SUITES)
 
 
-def get(name: str) -> Suite:
-    """A built-in suite (ValueError naming the valid ones)."""
+def get(name: str, max_dim: int | None = None) -> Suite:
+    """A built-in suite (ValueError naming the valid ones); ``max_dim`` only for
+    ``cutest``."""
+    if name == "cutest":
+        return cutest(100 if max_dim is None else max_dim)
+    if max_dim is not None:
+        raise ValueError("--max-dim applies to --suite cutest only")
     if name not in _SUITES:
-        raise ValueError(f"unknown suite {name!r}; valid suites: {', '.join(_SUITES)}")
+        raise ValueError(
+            f"unknown suite {name!r}; valid suites: {', '.join(_SUITES)}, cutest"
+        )
     return _SUITES[name]()
 
 

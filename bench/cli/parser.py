@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument(
         "--suite",
         metavar="NAME",
-        help=f"a built-in suite: {', '.join(suites.names())} (default: default)",
+        help=f"a built-in suite: {', '.join(suites.names())}, cutest (default: "
+        "default)",
     )
     src.add_argument("--config", metavar="FILE.toml", help="a TOML config (see below)")
     run.add_argument(
@@ -164,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         "max_njev; default: no budget)",
     )
     run.add_argument(
+        "--max-dim",
+        type=int,
+        metavar="N",
+        help="--suite cutest: the CUTEst problems with n <= N (default 100)",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
     run.add_argument(
@@ -188,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("all", "problems", "optimizers", "suites"),
         default="all",
         help="what to list (default all)",
+    )
+    lst.add_argument(
+        "--cutest",
+        action="store_true",
+        help="list CUTEst's unconstrained problems (cutest:NAME) with n instead",
     )
     lst.set_defaults(func=cmd_list)
 

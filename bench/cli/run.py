@@ -34,7 +34,8 @@ def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
     if loaded is not None:
         suite, settings = loaded.suite, dict(loaded.settings)
     else:
-        suite, settings = suites.get(args.suite or "default"), {}
+        suite = suites.get(args.suite or "default", getattr(args, "max_dim", None))
+        settings = {}
     if args.problems is not None or args.optimizers is not None:
         # A bare command line with its own selection is not the default suite.
         name = None if (args.suite or args.config) else "custom"

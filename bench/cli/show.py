@@ -17,6 +17,16 @@ from bench.spec import format_value
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     what = args.what
     out: list[str] = []
+    if args.cutest:
+        from problems import cutest
+
+        try:
+            dims = cutest.dimensions()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print("CUTEst unconstrained problems (--problems cutest:NAME), n:")
+        print("\n".join(_row(f"cutest:{k}", f"n={v}") for k, v in dims.items()))
+        return 0
     if what in ("all", "problems"):
         import problems
 
