@@ -143,6 +143,16 @@ def _default() -> Suite:
         "default",
         (
             Group(DEFAULT_PROBLEMS, SCALE_FREE, "no learning rate to tune"),
+            Group(
+                DEFAULT_PROBLEMS,
+                ("newton_cg", "trust_ncg"),
+                "matrix-free Newton: Hessian-vector products",
+            ),
+            Group(
+                DEFAULT_PROBLEMS[:1] + DEFAULT_PROBLEMS[2:7],
+                ("gauss_newton", "levenberg_marquardt"),
+                "least squares on the problems with a residual",
+            ),
             Group((QUADRATIC,), QUADRATIC_FIRST_ORDER, "L = 100: lr ~ 1/L, sweeps"),
             Group(
                 ("logistic_regression",),
@@ -310,10 +320,17 @@ def _lsq() -> Suite:
     return Suite(
         "lsq",
         (
-            Group(_mgh_names(),
-                  ("gauss_newton", "levenberg_marquardt", "scipy:least_squares-lm",
-                   "scipy:least_squares-trf", "optimistix:LevenbergMarquardt"),
-                  "least-squares methods use the residual every MGH problem keeps"),
+            Group(
+                _mgh_names(),
+                (
+                    "gauss_newton",
+                    "levenberg_marquardt",
+                    "scipy:least_squares-lm",
+                    "scipy:least_squares-trf",
+                    "optimistix:LevenbergMarquardt",
+                ),
+                "least-squares methods use the residual every MGH problem keeps",
+            ),
         ),  # fmt: skip
         "the 35 MGH problems as least squares: ours against scipy and optimistix",
         starts=4,
@@ -349,10 +366,16 @@ def _scale() -> Suite:
     return Suite(
         "scale",
         (
-            Group(big, ("gd[armijo=true,lr=1]", "lbfgs", "newton_cg", "trust_ncg"),
-                  "O(n) memory per iteration: Hessian-vector products, not H"),
-            Group(small, ("newton",),
-                  "the dense Hessian: n^2 memory, n^3 a step; 10^4 is 800 MB"),
+            Group(
+                big,
+                ("gd[armijo=true,lr=1]", "lbfgs", "newton_cg", "trust_ncg"),
+                "O(n) memory per iteration: Hessian-vector products, not H",
+            ),
+            Group(
+                small,
+                ("newton",),
+                "the dense Hessian: n^2 memory, n^3 a step; 10^4 is 800 MB",
+            ),
         ),  # fmt: skip
         "a size sweep, n = 10^2 .. 10^5: cost per iteration against n",
         starts=1,

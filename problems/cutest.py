@@ -46,7 +46,7 @@ def _root() -> Path:
 @functools.cache
 def modules() -> dict[str, str]:
     """CUTEst name -> sif2jax module, for every unconstrained problem it exports."""
-    text = (_root() / "cutest" / "_unconstrained_minimisation" / "__init__.py")
+    text = _root() / "cutest" / "_unconstrained_minimisation" / "__init__.py"
     found = re.findall(r"^from \.(\w+) import (\w+) as \2$", text.read_text(), re.M)
     return {name: module for module, name in found}
 
