@@ -15,7 +15,7 @@ TIMED = --benchmark-enable --benchmark-columns=median,iqr,rounds --benchmark-sor
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,cutest]'
 	touch $(STAMP)
 
 run: $(STAMP)

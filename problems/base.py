@@ -322,6 +322,12 @@ def get(name: str, **params: Any) -> Problem:
     """
     import inspect
 
+    if name.startswith("cutest:"):  # the optional CUTEst collection (sif2jax)
+        from problems import cutest
+
+        if params:
+            raise ValueError(f"{name} takes no parameters, got {', '.join(params)}")
+        return cutest.get(name.removeprefix("cutest:"))
     sig = inspect.signature(constructor(name))
     accepted = [p for p in sig.parameters if not p.startswith("_")]
     unknown = sorted(set(params) - set(accepted))

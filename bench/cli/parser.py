@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument(
         "--suite",
         metavar="NAME",
-        help=f"a built-in suite: {', '.join(suites.names())} (default: default)",
+        help=f"a built-in suite: {', '.join(suites.names())}, cutest (default: "
+        "default)",
     )
     src.add_argument("--config", metavar="FILE.toml", help="a TOML config (see below)")
     run.add_argument(
@@ -223,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
         "configs on fresh starts (seed + 1); the grid's runs go to DIR/tune/",
     )
     run.add_argument(
+        "--max-dim",
+        type=int,
+        metavar="N",
+        help="--suite cutest: the CUTEst problems with n <= N (default 100)",
+    )
+    run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
     )
     run.add_argument(
@@ -249,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to list (default all)",
     )
     _plugin_argument(lst)
+    lst.add_argument(
+        "--cutest",
+        action="store_true",
+        help="list CUTEst's unconstrained problems (cutest:NAME) with n instead",
+    )
     lst.set_defaults(func=cmd_list)
 
     rep = sub.add_parser(

@@ -35,7 +35,8 @@ def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
     if loaded is not None:
         suite, settings = loaded.suite, dict(loaded.settings)
     else:
-        suite, settings = suites.get(args.suite or "default"), {}
+        suite = suites.get(args.suite or "default", getattr(args, "max_dim", None))
+        settings = {}
     settings["plugins"] = [*(loaded.plugins if loaded else ()), *(args.plugin or ())]
     if args.problems is not None or args.optimizers is not None:
         # A bare command line with its own selection is not the default suite.

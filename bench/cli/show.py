@@ -21,6 +21,16 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
         from bench import plugins
 
         plugins.load(args.plugin)
+    if args.cutest:
+        from problems import cutest
+
+        try:
+            dims = cutest.dimensions()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print("CUTEst unconstrained problems (--problems cutest:NAME), n:")
+        print("\n".join(_row(f"cutest:{k}", f"n={v}") for k, v in dims.items()))
+        return 0
     if what in ("all", "problems"):
         import problems
 

@@ -44,6 +44,7 @@ def _functions(problem: Problem, x0: np.ndarray):
     spec = jax.ShapeDtypeStruct(x0.shape, x0.dtype)
     oracles = problem.oracles(problem.data)
     r_jit, s1 = common.jitted(("lsq-r", problem, spec), problem.residual, spec)
+
     def jac(x):
         return oracles.residual_and_jac(x)[1]
 

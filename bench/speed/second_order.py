@@ -51,9 +51,15 @@ def bench_lm(log=print) -> dict:
         st = pr.traces[0]
         thr = solved_threshold(p.f_star, TOL) if p.f_star is not None else -np.inf
         fs = p.f_star or 0.0
-        rows.append({"problem": name, "ours_solved": bool(tr.f[k] - fs <= thr),
-                     "scipy_solved": bool(st["f"][-1] - fs <= thr),
-                     "ours_njac": int(tr.njac[k]), "scipy_njac": int(st["njac"][-1])})
+        rows.append(
+            {
+                "problem": name,
+                "ours_solved": bool(tr.f[k] - fs <= thr),
+                "scipy_solved": bool(st["f"][-1] - fs <= thr),
+                "ours_njac": int(tr.njac[k]),
+                "scipy_njac": int(st["njac"][-1]),
+            }
+        )
         log(f"  {name:28s} ours {rows[-1]['ours_njac']:4d} J "
             f"{'solved' if rows[-1]['ours_solved'] else '------'}   scipy "
             f"{rows[-1]['scipy_njac']:4d} J "
@@ -142,8 +148,10 @@ def bench_memory(n: int = 100_000, log=print) -> dict:
     g_norm, k, nhvp, peak = r.stdout.split()
     out = {"n": n, "grad_norm": float(g_norm), "steps": int(k), "nhvp": int(nhvp),
            "peak_rss_bytes": int(peak)}  # fmt: skip
-    log(f"memory: newton_cg n={n}: ||g|| {float(g_norm):.1e} after {k} steps, "
-        f"{nhvp} products; peak RSS {int(peak) / 2**20:.0f} MiB")
+    log(
+        f"memory: newton_cg n={n}: ||g|| {float(g_norm):.1e} after {k} steps, "
+        f"{nhvp} products; peak RSS {int(peak) / 2**20:.0f} MiB"
+    )
     return out
 
 
@@ -169,10 +177,12 @@ def bench_lbfgs(n: int = 1_000_000, steps: int = 50, log=print) -> dict:
     out = {"n": n, "steps": k, "njev": njev, "run_s": run_s, "per_iter_s": per_iter,
            "grad_s": grad_s, "per_iter_over_grad": per_iter / grad_s,
            "per_iter_over_10_grads": per_iter / (10 * grad_s)}  # fmt: skip
-    log(f"lbfgs: n={n}: {k} iterations ({njev} gradients) in {run_s:.3f} s: "
+    log(
+        f"lbfgs: n={n}: {k} iterations ({njev} gradients) in {run_s:.3f} s: "
         f"{per_iter * 1e3:.2f} ms/iteration; value_and_grad {grad_s * 1e3:.2f} ms; "
         f"per iteration / 1 gradient = {out['per_iter_over_grad']:.2f}, "
-        f"/ 10 gradients = {out['per_iter_over_10_grads']:.2f}")
+        f"/ 10 gradients = {out['per_iter_over_10_grads']:.2f}"
+    )
     return out
 
 
@@ -182,8 +192,11 @@ SECTIONS = {"lm": bench_lm, "hvp": bench_hvp, "memory": bench_memory,
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m bench.speed.second_order")
-    ap.add_argument("--only", default=",".join(SECTIONS),
-                    help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    ap.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections of {', '.join(SECTIONS)}",
+    )
     ap.add_argument("--n-lbfgs", type=int, default=1_000_000)
     ap.add_argument("--json", help="write every number to this file")
     a = ap.parse_args(argv)  # fmt: skip
