@@ -156,14 +156,14 @@ def _default() -> Suite:
         (
             Group(DEFAULT_PROBLEMS, SCALE_FREE, "no learning rate to tune"),
             Group(
-                DEFAULT_PROBLEMS,
+                ("rosenbrock[n=2]", "wood", "logistic_regression"),
                 ("newton_cg", "trust_ncg"),
                 "matrix-free Newton: Hessian-vector products",
             ),
             Group(
-                DEFAULT_PROBLEMS[:1] + DEFAULT_PROBLEMS[2:7],
+                ("rosenbrock[n=2]", "helical_valley"),
                 ("gauss_newton", "levenberg_marquardt"),
-                "least squares on the problems with a residual",
+                "least squares on problems with a residual (all MGH: suite lsq)",
             ),
             Group((QUADRATIC,), QUADRATIC_FIRST_ORDER, "L = 100: lr ~ 1/L, sweeps"),
             Group(

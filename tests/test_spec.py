@@ -242,8 +242,9 @@ def test_default_suite_has_every_optimizer_a_peer_and_an_lr_sweep():
     assert any(c.optimizer == "gd" and c.optimizer_params.get("armijo") for c in cells)
     sweep = [c for c in cells if c.problem == "quadratic" and c.optimizer == "gd"]
     assert len({c.optimizer_params["lr"] for c in sweep}) >= 3
-    # budget: `make run` under 3 min cold on the 2-core machine (~1 s a cell)
-    assert len(cells) <= 70
+    # a cross-section, not a study: each family is a program compiled cold (~1-2 s
+    # on the 2-core machine), and `make run` is what a new user waits for
+    assert len(cells) <= 75
 
 
 def test_smoke_is_small_and_mgh_is_complete():
