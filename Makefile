@@ -4,12 +4,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench browser clean
+.PHONY: run test bench browser clean baseline
+
+# the regression suite (tests/benchmarks/) with its timings on: a run folder with
+# runs.parquet, manifest.json and pytest-benchmark's benchmarks.json (docs/ci.md)
+GATE_RUN := results/gate
+TIMED = --benchmark-enable --benchmark-columns=median,iqr,rounds --benchmark-sort=name \
+	--regression-out $(1) --benchmark-json $(1)/benchmarks.json
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,cutest]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -17,7 +23,17 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	rm -rf $(GATE_RUN) && mkdir -p $(GATE_RUN)
+	$(PY) -m pytest -q tests $(call TIMED,$(GATE_RUN))
+	PY=$(PY) .ci/gate results/baseline $(GATE_RUN)
+
+# refresh the committed baseline on purpose (from a clean, committed tree: CI
+# rebuilds it from the commit it records when its environment differs)
+baseline: $(STAMP)
+	rm -rf results/baseline.new && mkdir -p results/baseline.new
+	$(PY) -m pytest -q tests/benchmarks/test_regression.py $(call TIMED,results/baseline.new)
+	rm -f results/baseline.new/traces.parquet
+	rm -rf results/baseline && mv results/baseline.new results/baseline
 
 # Debian's Chromium and ChromeDriver for the test that opens index.html in a browser;
 # installed when missing and apt-get is usable (root), else that one test is skipped.

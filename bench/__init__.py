@@ -1,4 +1,5 @@
-"""optbench harness: bench.solve, bench.solve_batch and the `python -m bench` CLI.
+"""optbench harness: bench.solve, bench.solve_batch, bench.run (a whole benchmark),
+bench.load (a stored one) and the `python -m bench` CLI.
 
 Importing ``bench`` turns on float64 in JAX (the suite's numbers are float64 unless the
 CLI is asked for ``--precision float32``); do it before creating arrays of your own.
@@ -15,12 +16,14 @@ if "jax" in sys.modules:
 else:  # read by jax when it is first imported
     os.environ["JAX_ENABLE_X64"] = "1"
 
-__all__ = ["Trace", "solve", "solve_batch"]
+__all__ = ["Results", "Trace", "load", "run", "solve", "solve_batch"]
+_API = ("Results", "load", "run")  # bench/api.py; the others are bench/driver.py's
 
 
 def __getattr__(name: str):
     if name in __all__:
-        return getattr(importlib.import_module("bench.driver"), name)
+        module = "bench.api" if name in _API else "bench.driver"
+        return getattr(importlib.import_module(module), name)
     if name in ("status", "driver", "runner", "timing", "xla", "cache", "results"):
         return importlib.import_module(f"bench.{name}")
     raise AttributeError(f"module 'bench' has no attribute {name!r}")

@@ -14,7 +14,8 @@ import problems
 from bench import thinning
 from bench.driver import check_tolerance
 from bench.suites import CellSpec
-from optimizers.base import check_count
+from optimizers.base import OPTAX_BUILT, OPTAX_PREFIX, check_count
+from optimizers.theory import THEORY, resolve, theory_keys
 from problems.base import Problem, make_label
 
 
@@ -51,28 +52,33 @@ class Cell:
     optimizer: str  # registry or peer name
     params: dict[str, Any]  # full hyperparameters (defaults filled in)
     opt: optimizers.Optimizer | None  # None for a peer
+    # hyperparameters written `theory` (resolved in params): the label keeps the word,
+    # so a sweep over problems is one config
+    theory: tuple[str, ...] = ()
 
     @property
     def config(self) -> str:
-        return make_label(self.optimizer, self.params)
+        return make_label(
+            self.optimizer, {**self.params, **dict.fromkeys(self.theory, THEORY)}
+        )
 
     @property
     def source(self) -> str:
-        """``optbench``, or the peer library (``optax`` runs in our driver)."""
+        """``optbench``, the peer library, or ``optax`` for optax's update rules (in
+        our driver: ``optax:NAME`` and names registered with register_optax)."""
+        if self.optimizer in OPTAX_BUILT:
+            return "optax"
         return self.optimizer.split(":")[0] if ":" in self.optimizer else "optbench"
 
 
 def prepare(specs: list[CellSpec]) -> list[Cell]:
     """Build every problem and optimizer; ValueError naming the cell on a bad name or
     value. Two spellings of one cell (rosenbrock, rosenbrock[n=2]) run once. No I/O."""
-    if not specs:
-        raise ValueError(
-            "nothing to run: the selection has no (problem, optimizer) cell"
-        )
-    cells: dict[tuple[str, str], Cell] = {}
+    built = []
     for spec in specs:
         try:
-            cell = _build(spec)
+            problem = problems.get(spec.problem, **spec.problem_params)
+            built.append(cell(problem, spec.optimizer, spec.optimizer_params))
         except MemoryError:
             raise ValueError(
                 f"not enough memory to build cell {_spec_label(spec)}; choose a "
@@ -82,7 +88,29 @@ def prepare(specs: list[CellSpec]) -> list[Cell]:
             raise ValueError(
                 f"{' '.join(str(exc).split())} (in cell {_spec_label(spec)})"
             ) from None
-        cells.setdefault((cell.problem.label, cell.config), cell)
+    return unique(built)
+
+
+def unique(built: list[Cell]) -> list[Cell]:
+    """Each (problem, config) once, in order; ValueError when two different problem
+    or optimizer objects carry one label (they would be merged in the tables)."""
+    if not built:
+        raise ValueError(
+            "nothing to run: the selection has no (problem, optimizer) cell"
+        )
+    cells: dict[tuple[str, str], Cell] = {}
+    by_label: dict[tuple[str, str], Any] = {}
+    for c in built:
+        # `theory` resolves to other numbers per problem under one label, by design
+        opt = None if c.theory else c.opt
+        for kind, label, obj in (("problem", c.problem.label, c.problem),
+                                 ("optimizer", c.config, opt)):  # fmt: skip
+            if obj is not None and by_label.setdefault((kind, label), obj) is not obj:
+                raise ValueError(
+                    f"two different {kind}s are both named {label!r}; give each "
+                    "its own name (their results would be merged)"
+                )
+        cells.setdefault((c.problem.label, c.config), c)
     return list(cells.values())
 
 
@@ -95,22 +123,26 @@ def _spec_label(spec: CellSpec) -> str:
     )
 
 
-def _build(spec: CellSpec) -> Cell:
-    problem = problems.get(spec.problem, **spec.problem_params)
-    if spec.optimizer.startswith("optax:"):  # optax's update rule in our driver
-        from bench.peers import optax
-
-        opt = optax.optimizer(spec.optimizer.split(":", 1)[1], spec.optimizer_params)
-        return Cell(problem, spec.optimizer, dict(opt.params), opt)
-    if ":" in spec.optimizer:
+def cell(
+    problem: Problem,
+    optimizer: str | optimizers.Optimizer,
+    params: dict[str, Any] | None = None,
+) -> Cell:
+    """The cell of a built problem and an optimizer: an Optimizer object, or a
+    registered, ``optax:`` or peer name with its hyperparameters."""
+    if isinstance(optimizer, optimizers.Optimizer):
+        return Cell(problem, optimizer.name, dict(optimizer.params), optimizer)
+    params = params or {}
+    if ":" in optimizer and not optimizer.startswith(OPTAX_PREFIX):
         from bench import peers
 
-        peers.check_peer(spec.optimizer, spec.optimizer_params)
-        params = {**peers.peer_defaults(spec.optimizer), **spec.optimizer_params}
-        return Cell(problem, spec.optimizer, params, None)
-    opt = optimizers.get(spec.optimizer, **spec.optimizer_params)
+        peers.check_peer(optimizer, params)
+        peers.check_problem(optimizer, problem)
+        return Cell(problem, optimizer, {**peers.peer_defaults(optimizer), **params},
+                    None)  # fmt: skip
+    opt = optimizers.get(optimizer, **resolve(optimizer, params, problem))
     opt.check_problem(problem)
-    return Cell(problem, spec.optimizer, dict(opt.params), opt)
+    return Cell(problem, optimizer, dict(opt.params), opt, tuple(theory_keys(params)))
 
 
 def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:

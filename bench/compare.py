@@ -129,7 +129,7 @@ def compare(
     b = base.runs.set_index(KEYS)
     n = new.runs.set_index(KEYS)
     cells = []
-    for cell_key in _ordered_cells(base.runs, new.runs):
+    for cell_key in _ordered_cells(base.runs, new.runs, new.failed):
         cell = _compare_cell(cell_key, b, n, counts, tol, new.failed)
         if not counts_ok and cell.verdict not in ("new", "missing"):
             cell.note = f"would be {cell.verdict}"
@@ -144,9 +144,10 @@ def compare(
     )
 
 
-def _ordered_cells(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[str, str]]:
+def _ordered_cells(a: pd.DataFrame, b: pd.DataFrame, failed: dict) -> list[tuple]:
     pairs = pd.concat([a[["problem", "config"]], b[["problem", "config"]]])
-    return list(dict.fromkeys(map(tuple, pairs.itertuples(index=False))))
+    keys = [*map(tuple, pairs.itertuples(index=False)), *failed]
+    return list(dict.fromkeys(keys))
 
 
 def _rows(table: pd.DataFrame, cell_key: tuple[str, str]) -> pd.DataFrame:
@@ -159,10 +160,10 @@ def _rows(table: pd.DataFrame, cell_key: tuple[str, str]) -> pd.DataFrame:
 def _compare_cell(cell_key, b, n, counts, tol, failed) -> Cell:
     rb, rn = _rows(b, cell_key), _rows(n, cell_key)
     problem, config = cell_key
+    if cell_key in failed:  # raised in NEW: a regression, whether or not in BASE
+        return Cell(problem, config, "failing", 0, note=failed[cell_key])
     if len(rb) == 0:
         return Cell(problem, config, "new", 0, note=f"{len(rn)} runs")
-    if cell_key in failed:
-        return Cell(problem, config, "failing", 0, note=failed[cell_key])
     gone = rb.index.difference(rn.index)
     if len(rn) == 0 or len(gone):
         starts = ", ".join(str(s) for s in gone)

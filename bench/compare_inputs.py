@@ -63,8 +63,10 @@ def _read_json(path: Path) -> Any:
 def _folder(path: Path) -> Side:
     try:
         runs, _, manifest = results.read_run(path, trace_columns=[])
-    except FileNotFoundError as exc:
-        raise ValueError(str(exc)) from None
+    except FileNotFoundError:
+        raise ValueError(
+            f"{path} is not a readable run folder: it holds no runs.parquet (or parts)"
+        ) from None
     _check_columns(runs, path)
     failed = {
         (c["problem"], c["config"]): c.get("error") or "failed"

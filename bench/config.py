@@ -15,6 +15,11 @@ TOML config (``python -m bench run --config FILE.toml``), every key optional::
     precision = "float64"
     trace = "log:50"            # trace rows kept: full, every:K or log:N
 
+    plugins = ["my_opts.py", "mypkg.my_module"]  # files relative to this file
+
+    [tune]                      # the tuning protocol (bench.tuning), like --tune
+    lr = "log:1e-4:1:13"
+
     [[groups]]                  # more groups, each its own problems x optimizers
     problems = ["mlp"]
     optimizers = ["adam[lr=[3e-3,1e-2,3e-2]]"]
@@ -36,8 +41,8 @@ from bench.spec import SpecError, parse_spec
 from bench.suites import Group, Suite, get, names, override
 
 SETTING_KEYS = ("starts", "steps", "max_njev", "gtol", "tol", "seed", "precision",
-                "trace")  # fmt: skip
-_CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups")
+                "trace", "tune")  # fmt: skip
+_CONFIG_KEYS = ("suite", "description", "problems", "optimizers", "groups", "plugins")
 MAX_CONFIG_BYTES = 2**20
 
 
@@ -45,6 +50,7 @@ MAX_CONFIG_BYTES = 2**20
 class Config:
     suite: Suite
     settings: dict[str, Any] = field(default_factory=dict)  # keys of SETTING_KEYS
+    plugins: tuple[str, ...] = ()  # files (absolute) and module names, to load first
 
 
 def load_config(path: str | Path) -> Config:
@@ -132,11 +138,31 @@ def parse_config(data: dict[str, Any], path: str | Path = "config") -> Config:
         if description:
             suite = replace(suite, description=description)
 
+    if isinstance(data.get("tune"), dict) and len(data["tune"]) == 1:
+        # [tune] lr = "log:1e-4:1:13" is the flag's lr=log:1e-4:1:13
+        ((key, grid),) = data["tune"].items()
+        data = {**data, "tune": f"{key}={grid}"}
     settings = {k: data[k] for k in SETTING_KEYS if k in data}
     for k, v in settings.items():
         check_setting(k, v, where)
     _check_specs(suite, where)
-    return Config(suite, settings)
+    return Config(suite, settings, _plugins(data, path, where))
+
+
+def _plugins(data: dict[str, Any], path: str | Path, where: str) -> tuple[str, ...]:
+    """The config's plugins, paths made relative to the config file's folder."""
+    from bench.plugins import is_path
+
+    refs = data.get("plugins", [])
+    if not isinstance(refs, list) or not all(
+        isinstance(r, str) and r.strip() for r in refs
+    ):
+        raise ValueError(
+            f"{where}: plugins must be a list of Python files or module names, e.g. "
+            'plugins = ["my_opts.py", "mypkg.my_module"]'
+        )
+    base = Path(path).parent
+    return tuple(str(base / r) if is_path(r, base) else r for r in refs)
 
 
 def path_stem(path: str | Path) -> str:
@@ -194,6 +220,12 @@ def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         elif key in ("gtol", "tol"):
             check_tolerance(name, value)
+        elif key == "tune":
+            from bench.tuning import parse_tune
+
+            if not isinstance(value, str):
+                raise ValueError(f"{name} takes a string: lr=log:1e-4:1:13")
+            parse_tune(value)
         elif key == "precision":
             if value not in ("float64", "float32"):
                 raise ValueError(f"{name} must be float64 or float32, got {value!r}")

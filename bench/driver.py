@@ -392,10 +392,12 @@ def solve(
     x0: Any = None,
     num_steps: int = 500,
     gtol: float = 1e-10,
+    trace: str = "full",
 ) -> Trace:
-    """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0)."""
+    """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0);
+    ``trace``: the steps kept as rows (full, every:K, log:N; ``Trace.step``)."""
     x0 = np.asarray(problem.x0) if x0 is None else problem.check_x0(x0)
-    tb = solve_batch(problem, opt, x0[None], num_steps, gtol)
+    tb = solve_batch(problem, opt, x0[None], num_steps, gtol, trace)
     return jax.tree.map(lambda v: v[0], tb)
 
 
@@ -405,19 +407,22 @@ def solve_batch(
     x0s: Any,
     num_steps: int = 500,
     gtol: float = 1e-10,
+    trace: str = "full",
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
     opt.check_problem(problem)
     x0s = check_starts(problem, x0s)
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)
+    trace = thinning.check(trace, "trace")
     lanes = x0s.shape[0]
     batched = batch_data(problem, lanes)
     data = problem.data
     if batched:
         data = jax.tree.map(lambda v: np.broadcast_to(v, (lanes,) + v.shape), data)
-    exe, _ = program(problem, opt, num_steps, lanes, data_batched=batched)
-    return settle(exe(args(problem, x0s, opt.hp(), data, gtol)))
+    exe, _ = program(problem, opt, num_steps, lanes, data_batched=batched,
+                     trace=trace)  # fmt: skip
+    return settle(exe(args(problem, x0s, opt.hp(), data, gtol)), num_steps, trace)
 
 
 def batch_data(problem: Problem, lanes: int) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from bench import results, rundir
+from bench import plugins, results, rundir
 
 
 def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
@@ -24,6 +24,7 @@ def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
             selection=selection,
             sessions=[],
             cell_timeout=cell_timeout,
+            plugins=plugins.records(),  # path, SHA-256 and names of each plugin
         )
         meta["compile"] = {"programs_compiled": 0, "programs_from_cache": 0,
                            "seconds": 0}  # fmt: skip

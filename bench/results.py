@@ -26,11 +26,11 @@ from bench.status import Status
 # runs.parquet column order, as documented in docs/schema.md
 RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
-    "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
+    "optimizer_params", "lr", "beta", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
-    "rate", "order", "rate_theory", "compile_s", "compile_cached", "run_s",
-    "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
+    "work_to_tol", "rate", "order", "rate_theory", "compile_s", "compile_cached",
+    "run_s", "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
 # traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
 # (the counters are optimizers.base.COUNTERS, spelled out: this module is read
@@ -89,8 +89,10 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     traces = traces.copy()
     idx = pd.MultiIndex.from_frame(traces[keys])
     traces["gap"] = traces["f"].to_numpy() - f_star.reindex(idx).to_numpy()
+    # derivative work: each Hessian-vector product and Jacobian counted as a gradient
+    work = traces["njev"] + traces["nhvp"] + traces["njac"]
     derived = []
-    for key, tr in traces.groupby(keys, sort=False):
+    for key, tr in traces.assign(work=work).groupby(keys, sort=False):
         fs = f_star.loc[key]
         gap = tr["gap"].to_numpy()
         hit = np.flatnonzero(gap <= solved_threshold(fs, tol))
@@ -116,6 +118,7 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
                 "steps_to_tol": at_first("step"),
                 "nfev_to_tol": at_first("nfev"),
                 "njev_to_tol": at_first("njev"),
+                "work_to_tol": at_first("work"),
                 "rate": rate,
                 "order": order,
             }
@@ -221,8 +224,9 @@ def consolidate(
     run_dir: Path, run_id: str, problems: dict[str, Any] | None = None
 ) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
-    whole run), store the contour data of the 2-D ones of ``problems`` (label ->
-    Problem) in landscapes.parquet, then delete the parts; the runs table."""
+    whole run) and targets.parquet (bench/targets.py), store the contour data of the
+    2-D ones of ``problems`` (label -> Problem) in landscapes.parquet, then delete the
+    parts; the runs table (empty if none)."""
     from bench import rundir
     from bench.landscape import landscapes
 
@@ -230,9 +234,12 @@ def consolidate(
     keys = rundir.committed_parts(run_dir)
     if not keys and not (run_dir / "runs.parquet").exists():
         return pd.DataFrame()
+    from bench.targets import targets
+
     runs, traces, _ = read_run(run_dir)
     if keys:
         write_table(traces, run_dir / "traces.parquet", run_id)
+        write_table(targets(runs, traces), run_dir / "targets.parquet", run_id)
         write_table(runs, run_dir / "runs.parquet", run_id)
     if problems:
         grids = landscapes(problems, runs, traces)

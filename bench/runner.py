@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ import pandas as pd
 from bench import driver, ledger, rates, results, rundir, status, thinning, timing
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
+from bench.progress import progress as progress_bar
 from optimizers.base import COUNTERS
 
 __all__ = [
@@ -149,7 +151,10 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "problem_params": json.dumps(p.params, sort_keys=True),
                 "dim": p.dim,
                 "optimizer_params": json.dumps(cell.params, sort_keys=True),
-                "lr": float(cell.params.get("lr", np.nan)),
+                "lr": float(  # optax's optimizers call it learning_rate
+                    cell.params.get("lr", cell.params.get("learning_rate", np.nan))
+                ),
+                "beta": float(cell.params.get("beta", np.nan)),
                 "source": cell.source,
                 "start": j,
                 "status": tr["status"],
@@ -188,13 +193,16 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
         )
     runs = pd.DataFrame(run_rows)
     traces = pd.concat(trace_frames, ignore_index=True)
-    # gap columns are NaN for now where f* is unknown: see _with_best_f_star
+    # gap columns are NaN for now where f* is unknown: results.with_best_f_star
     runs, traces = results.derive(runs, traces, s.tol)
     recorded = [tr.get("at_tol") for tr in per_start]
     if all(r is not None for r in recorded):  # the driver's record beats the rows
         at = np.array(recorded, dtype=float)
         at[at[:, 0] < 0] = np.nan
-        runs[["steps_to_tol", "nfev_to_tol", "njev_to_tol"]] = at[:, :3]
+        count = {c: at[:, 1 + i] for i, c in enumerate(COUNTERS)}  # at: step, counts
+        runs["steps_to_tol"] = at[:, 0]
+        runs["nfev_to_tol"], runs["njev_to_tol"] = count["nfev"], count["njev"]
+        runs["work_to_tol"] = count["njev"] + count["nhvp"] + count["njac"]
     if s.trace != "full":  # peers' per-iteration records, thinned like ours
         keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
         traces = traces[np.concatenate(keep)].reset_index(drop=True)
@@ -216,6 +224,7 @@ def run(
     cell_timeout: float | None = None,
     skip: frozenset[tuple[str, str]] = frozenset(),
     timed: bool = True,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -228,20 +237,21 @@ def run(
     are not in ``cells`` are kept as they are); ``skip``: (problem, config) of its
     cells that are done (not run again; their problems' contour data is stored
     again when the tables are consolidated). ``timed=False`` runs the batched
-    programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN."""
+    programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN.
+    ``executor``: where families run (bench/cluster.py); None: here."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout, skip, timed)  # fmt: skip
+                        cell_timeout, skip, timed, executor)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout, skip, timed) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, skip, timed, executor) -> pd.DataFrame:  # fmt: skip
     problems = {c.problem.label: c.problem for c in cells}
     cells = [c for c in cells if (c.problem.label, c.config) not in skip]
     meta = ledger.manifest(cells, settings, suite, command, resume, cell_timeout)
@@ -268,94 +278,87 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         return runs
 
     fams = families(cells)
-    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
-    peer_cells = [f[0] for f in fams if f[0].opt is None]
-    compiler = Compiler(ours)
+    if executor is not None:
+        meta["executor"] = {"kind": "dask", "scheduler": executor.address}
+        meta.setdefault("workers", {})
     failed = False
-    with _progress(progress, len(cells)) as advance:
+    with progress_bar(progress, len(cells)) as advance:
+        done = 0
+
+        def announce(fam_cells: list[Cell]) -> None:
+            advance(done, _family_label(fam_cells))
+
+        if executor is not None:  # every family on a worker, as they finish
+            finished = executor.run(fams, settings)
+        else:
+            finished = _here(fams, settings, timed, cell_timeout, meta, announce)
         try:
-            done = 0
-            for n, fam in enumerate(ours):
-                advance(done, _family_label(fam.cells))
-                deadline = ledger.Deadline(cell_timeout, len(fam.cells))
-                tables, error = None, None
-                try:
-                    compiled = compiler.result(n)
-                    for k, v in compiled[2].items():
-                        meta["compile"][k] += v
-                except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
-                    error = exc
-                compiler.ahead()  # the next families compile while this one runs
-                if error is None:
-                    try:
-                        deadline.check()
-                        tables = _run_family(fam, compiled, compiler.wait_idle,
-                                             deadline.check)  # fmt: skip
-                    except Exception as exc:  # noqa: BLE001
-                        error = exc
-                failed |= ledger.record(meta, out_dir, fam.cells, tables, error)
-                done += len(fam.cells)
-                save()
-            compiler.wait_idle()  # peers compile too: never beside our options
-            for cell in peer_cells:
-                advance(done, _family_label([cell]))
-                deadline = ledger.Deadline(cell_timeout, 1)
-                try:
-                    tables, error = _run_peer(cell, settings), None
-                    deadline.check()  # a peer's call cannot be stopped: checked after
-                except Exception as exc:  # noqa: BLE001
-                    tables, error = None, exc
-                failed |= ledger.record(meta, out_dir, [cell], tables, error)
-                done += 1
+            for fam_cells, tables, error, worker in finished:
+                failed |= ledger.record(meta, out_dir, fam_cells, tables, error)
+                _ran_on(meta, fam_cells, worker)
+                done += len(fam_cells)
                 save()
             advance(len(cells), "done")
         except KeyboardInterrupt:
             save("interrupted")
             raise
-        finally:
-            compiler.close()
     ok = any(c.get("status") == "done" for c in meta["cells"])
     return save("complete" if ok or not failed else "failed")
+
+
+def _here(fams, settings, timed, cell_timeout, meta, announce):
+    """Run the families in this process, ours first (each compiled ahead while the
+    previous one runs), then the peers; yield (cells, tables, error, None) for each
+    family as it finishes. An error is recorded, never raised: the run goes on."""
+    ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
+    peer_cells = [f[0] for f in fams if f[0].opt is None]
+    compiler = Compiler(ours)
+    try:
+        for n, fam in enumerate(ours):
+            announce(fam.cells)
+            deadline = ledger.Deadline(cell_timeout, len(fam.cells))
+            tables, error = None, None
+            try:
+                compiled = compiler.result(n)
+                for k, v in compiled[2].items():
+                    meta["compile"][k] += v
+            except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
+                error = exc
+            compiler.ahead()  # the next families compile while this one runs
+            if error is None:
+                try:
+                    deadline.check()
+                    tables = _run_family(fam, compiled, compiler.wait_idle,
+                                         deadline.check)  # fmt: skip
+                except Exception as exc:  # noqa: BLE001
+                    error = exc
+            yield fam.cells, tables, error, None
+        compiler.wait_idle()  # peers compile too: never beside our options
+        for cell in peer_cells:
+            announce([cell])
+            deadline = ledger.Deadline(cell_timeout, 1)
+            try:
+                tables, error = _run_peer(cell, settings), None
+                deadline.check()  # a peer's call cannot be stopped: checked after
+            except Exception as exc:  # noqa: BLE001
+                tables, error = None, exc
+            yield [cell], tables, error, None
+    finally:
+        compiler.close()
+
+
+def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:
+    """Which worker ran these (the manifest's last cells), with its environment."""
+    if worker is None:
+        return
+    meta["workers"].setdefault(worker["address"], worker["environment"])
+    for k, v in worker["compile"].items():
+        meta["compile"][k] += v
+    for entry in meta["cells"][-len(cells) :]:
+        entry["worker"] = worker["address"]
 
 
 def _family_label(cells: list[Cell]) -> str:
     c = cells[0]
     more = f" (+{len(cells) - 1} cells in one program)" if len(cells) > 1 else ""
     return f"{c.problem.label} x {c.config}{more}"
-
-
-class _progress:
-    """A rich progress bar (cell i/N, label, ETA) or nothing."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
-
-    def __enter__(self) -> Callable[[int, str], None]:
-        if not self.enabled:
-            return lambda i, label: None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("cell"),
-            MofNCompleteColumn(),
-            BarColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.description}"),
-            transient=False,
-        )
-        self.bar.start()
-        task = self.bar.add_task("", total=self.total)
-        return lambda i, label: self.bar.update(task, completed=i, description=label)
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self.bar.stop()

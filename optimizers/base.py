@@ -10,6 +10,8 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from problems.base import check_name, defined_at
+
 # The oracle counters, in this order everywhere (StepInfo, the driver's counts, Trace,
 # the tables): adding a counter is a field of StepInfo and a name here.
 COUNTERS = ("nfev", "njev", "nhev", "nhvp", "njac")
@@ -74,32 +76,52 @@ class Optimizer(NamedTuple):
 
 
 _REGISTRY: dict[str, Callable[..., Optimizer]] = {}
+# names whose update rule is optax's (register_optax): their tables' ``source``
+OPTAX_BUILT: set[str] = set()
+# "optax:NAME" is optax's own alias NAME (optimizers.from_optax), never registered
+OPTAX_PREFIX = "optax:"
 
 
 def register(
     name: str,
 ) -> Callable[[Callable[..., Optimizer]], Callable[..., Optimizer]]:
-    """Decorator: register an optimizer factory under ``name``."""
+    """Decorator: register an optimizer factory under ``name`` (the built-ins and
+    plugins alike); ``factory(**hyperparameters)`` returns an ``Optimizer``."""
+    check_name("optimizer", name, _REGISTRY)
 
     def deco(fn: Callable[..., Optimizer]) -> Callable[..., Optimizer]:
-        if name in _REGISTRY:
-            raise ValueError(f"optimizer {name!r} is registered twice")
+        check_name("optimizer", name, _REGISTRY)
         _REGISTRY[name] = fn
         return fn
 
     return deco
 
 
+def unregister(name: str) -> None:
+    """Forget ``name`` and the optimizers built from it (a plugin that failed or
+    changed is rolled back before it loads again)."""
+    _REGISTRY.pop(name, None)
+    OPTAX_BUILT.discard(name)
+    for key in [k for k in _CACHE if k[0] == name]:
+        del _CACHE[key]
+
+
 def names() -> list[str]:
-    """All registered optimizer names, sorted."""
+    """All registered optimizer names, sorted (optax's aliases: from_optax.aliases)."""
     return sorted(_REGISTRY)
 
 
 def factory(name: str) -> Callable[..., Optimizer]:
-    """The registered factory for ``name`` (ValueError listing valid names)."""
+    """The registered factory for ``name``, or optax's alias for ``optax:NAME``
+    (ValueError listing valid names)."""
+    if isinstance(name, str) and name.startswith(OPTAX_PREFIX):
+        from optimizers import from_optax
+
+        return from_optax.alias(name[len(OPTAX_PREFIX) :])
     if name not in _REGISTRY:
         raise ValueError(
-            f"unknown optimizer {name!r}; valid names: {', '.join(names())}"
+            f"unknown optimizer {name!r}; valid names: {', '.join(names())}, or "
+            "optax:NAME for an optax optimizer (python -m bench list)"
         )
     return _REGISTRY[name]
 
@@ -120,13 +142,32 @@ def get(name: str, **params: Any) -> Optimizer:
     ``armijo=True`` was cached, since ``1 == True``).
     """
     fn = factory(name)
-    unknown = sorted(set(params) - set(defaults(name)))
+    accepted = defaults(name)
+    if "lr" in params and "lr" not in accepted and "learning_rate" in accepted:
+        if "learning_rate" in params:
+            raise ValueError(f"optimizer {name!r}: give lr or learning_rate, not both")
+        params["learning_rate"] = params.pop("lr")  # our short name for optax's
+    unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise ValueError(
             f"optimizer {name!r} has no hyperparameter {', '.join(unknown)}; "
-            f"accepted: {', '.join(defaults(name)) or '(none)'}"
+            f"accepted: {', '.join(accepted) or '(none)'}"
+            + (" (lr for learning_rate)" if "learning_rate" in accepted else "")
         )
-    opt = fn(**params)
+    try:
+        opt = fn(**params)
+    except (ValueError, TypeError):  # a bad value, said by the factory
+        raise
+    except Exception as exc:  # a plugin's bug: one line naming where
+        raise ValueError(
+            f"optimizer {name!r}: its factory ({defined_at(fn)}) raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(opt, Optimizer):
+        raise ValueError(
+            f"optimizer {name!r}: its factory ({defined_at(fn)}) returned "
+            f"{type(opt).__name__}, not an optimizers.Optimizer"
+        )
     try:
         key = (name, tuple(sorted(opt.params.items())))
         hash(key)

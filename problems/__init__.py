@@ -1,6 +1,7 @@
-"""Test problems: problems.get(name, **params) builds one; problems.names() lists."""
+"""Test problems: problems.get(name, **params) builds one; problems.names() lists;
+``@problems.register("name")`` on a constructor adds one (built-ins and plugins)."""
 
-from problems import classic, mgh, ml  # noqa: F401  (importing registers the problems)
+from problems import classic, large, mgh, ml  # noqa: F401  (importing registers the problems)
 from problems.base import (
     Family,
     Oracles,
@@ -10,6 +11,8 @@ from problems.base import (
     get,
     make_label,
     names,
+    register,
+    unregister,
 )
 
 __all__ = [
@@ -21,4 +24,6 @@ __all__ = [
     "get",
     "make_label",
     "names",
+    "register",
+    "unregister",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -100,6 +101,10 @@ class Problem:
     reference: str = ""
     family: Family | None = None
     data: Any = ()
+    # f is mu-strongly convex with an L-Lipschitz gradient (exact, or bounds): what
+    # `theory` hyperparameters are computed from (optimizers.theory); None: unknown
+    mu: float | None = None
+    L: float | None = None
 
     def __post_init__(self) -> None:
         if self.x0 is None:
@@ -224,6 +229,21 @@ def make_label(name: str, params: dict[str, Any]) -> str:
     return f"{name}[{inner}]"
 
 
+_REGISTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.+\-]*")
+
+
+def check_name(kind: str, name: Any, registry: dict[str, Any]) -> None:
+    """A new registry name (problem or optimizer): a SPEC name without a library
+    prefix, not taken yet."""
+    if not isinstance(name, str) or not _REGISTRY_NAME.fullmatch(name):
+        raise ValueError(
+            f"{kind} name {name!r} is not valid: letters, digits, _ . + - (a 'lib:' "
+            "prefix is reserved for peers and optax's aliases)"
+        )
+    if name in registry:
+        raise ValueError(f"{kind} {name!r} is already registered; pick another name")
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -263,15 +283,22 @@ _REGISTRY: dict[str, Callable[..., Problem]] = {}
 
 
 def register(name: str) -> Callable[[Callable[..., Problem]], Callable[..., Problem]]:
-    """Decorator: register a problem constructor under ``name``."""
+    """Decorator: register a problem constructor under ``name`` (the built-ins and
+    plugins alike); ``constructor(**params)`` returns a ``Problem``."""
+    check_name("problem", name, _REGISTRY)
 
     def deco(fn: Callable[..., Problem]) -> Callable[..., Problem]:
-        if name in _REGISTRY:
-            raise ValueError(f"problem {name!r} is registered twice")
+        check_name("problem", name, _REGISTRY)
         _REGISTRY[name] = fn
         return fn
 
     return deco
+
+
+def unregister(name: str) -> None:
+    """Forget ``name`` and the problems built from it (plugins roll back with it)."""
+    _REGISTRY.pop(name, None)
+    _cached.cache_clear()
 
 
 def names() -> list[str]:
@@ -295,6 +322,12 @@ def get(name: str, **params: Any) -> Problem:
     """
     import inspect
 
+    if name.startswith("cutest:"):  # the optional CUTEst collection (sif2jax)
+        from problems import cutest
+
+        if params:
+            raise ValueError(f"{name} takes no parameters, got {', '.join(params)}")
+        return cutest.get(name.removeprefix("cutest:"))
     sig = inspect.signature(constructor(name))
     accepted = [p for p in sig.parameters if not p.startswith("_")]
     unknown = sorted(set(params) - set(accepted))
@@ -310,9 +343,36 @@ def get(name: str, **params: Any) -> Problem:
     try:
         return _cached(name, key)
     except TypeError:  # unhashable parameter (e.g. a list): build without caching
-        return _REGISTRY[name](**params)
+        return _build(name, params)
 
 
 @functools.cache
 def _cached(name: str, key: tuple[tuple[str, str, Any], ...]) -> Problem:
-    return _REGISTRY[name](**{k: v for k, _, v in key})
+    return _build(name, {k: v for k, _, v in key})
+
+
+def _build(name: str, params: dict[str, Any]) -> Problem:
+    fn = _REGISTRY[name]
+    try:
+        p = fn(**params)
+    except (ValueError, TypeError):  # a bad value, said by the constructor
+        raise
+    except Exception as exc:  # a plugin's bug: one line naming where
+        raise ValueError(
+            f"problem {name!r}: its constructor ({defined_at(fn)}) raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    if not isinstance(p, Problem):
+        raise ValueError(
+            f"problem {name!r}: its constructor ({defined_at(fn)}) returned "
+            f"{type(p).__name__}, not a problems.Problem"
+        )
+    return p
+
+
+def defined_at(fn: Callable[..., Any]) -> str:
+    """``FILE:LINE`` of a function's definition (a plugin's, in error messages)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return getattr(fn, "__qualname__", repr(fn))
+    return f"{code.co_filename}:{code.co_firstlineno}"

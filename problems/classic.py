@@ -103,4 +103,6 @@ def quadratic(
         x_star=x_star,
         params={"dim": dim, "kappa": kappa, "spectrum": spectrum, "seed": seed},
         reference="Nocedal & Wright 2006, sec. 3.3",
+        mu=float(eig.min()),
+        L=float(eig.max()),
     )

@@ -7,7 +7,7 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 def pytest_addoption(parser):
     # here, not in tests/benchmarks/conftest.py: pytest reads options only from the
-    # conftest files it loads at startup
+    # conftest files it loads at startup (give a path: `pytest tests --regression-out`)
     parser.addoption(
         "--regression-out",
         metavar="DIR",

@@ -86,7 +86,7 @@ def test_list(tmp_path):
     assert "adam" in out and "lr=0.001, b1=0.9, b2=0.999, eps=1e-08" in out
     assert "gd" in out and "armijo=false" in out
     assert "scipy:BFGS" in out  # peers
-    for suite in ("smoke", "default", "mgh", "ml", "full"):
+    for suite in ("smoke", "default", "mgh", "ml", "full", "lsq", "scale"):
         assert f"  {suite} " in out
     assert "cells" in out
     assert list(tmp_path.iterdir()) == []
@@ -109,6 +109,14 @@ BAD = {
     "unknown peer": (
         ["run", "--problems", "rosenbrock", "--optimizers", "scipy:Nope"],
         "unknown peer 'scipy:Nope'; valid names:",
+    ),
+    "unknown optax optimizer": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "optax:no_such_alias"],
+        "unknown optax optimizer 'optax:no_such_alias'; optax's optimizers: adabelief",
+    ),
+    "optax hyperparameter": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "optax:lion[eps=1e-8]"],
+        "optimizer 'optax:lion' has no hyperparameter eps; accepted: learning_rate",
     ),
     "malformed spec": (
         ["run", "--problems", "rosenbrock", "--optimizers", "adam[lr="],
@@ -164,6 +172,26 @@ BAD = {
     "missing run dir": (["report", "nowhere"], "RUN_DIR nowhere is not a folder"),
     "no runs at all": (["report"], "no run folder with a runs.parquet under results"),
     "unknown command": (["frobnicate"], "invalid choice: 'frobnicate'"),
+    "bad tune": (
+        ["run", "--suite", "smoke", "--tune", "lr=lin:1e-3:1:4"],
+        "cannot read tune 'lr=lin:1e-3:1:4': KEY=log:LOW:HIGH:N",
+    ),
+    "tune without the hyperparameter": (
+        [
+            "run",
+            "--problems",
+            "rosenbrock",
+            "--optimizers",
+            "bfgs",
+            "--tune",
+            "lr=log:1e-3:1:4",
+        ],
+        "no selected optimizer has the hyperparameter 'lr'",
+    ),
+    "theory without constants": (
+        ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=theory]"],
+        "problem rosenbrock[n=2] has no known strong convexity and smoothness",
+    ),
     "empty out": (["run", "--out", ""], "--out needs a folder name"),
     "too much memory": (
         ["run", "--problems", "rosenbrock[n=20000]", "--optimizers", "bfgs",
@@ -263,8 +291,8 @@ RUN_COLUMNS = {
     "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
-    "rate", "order", "rate_theory", "compile_s", "run_s", "time_to_tol_s", "num_steps",
-    "gtol", "tol",
+    "work_to_tol", "rate", "order", "rate_theory", "compile_s", "run_s",
+    "time_to_tol_s", "num_steps", "gtol", "tol",
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -101,3 +102,49 @@ def test_least_squares_method_refuses_problem_without_residual(tmp_path):
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "no residual" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("method", ["lm", "trf"])
+def test_scipy_least_squares_peer_counts_equal_scipys(method):
+    import scipy.optimize
+
+    from bench import peers
+
+    p = problems.get("bard")
+    x0 = np.asarray(p.x0)
+    pr = peers.run_peer(p, f"scipy:least_squares-{method}", {}, x0[None], 100,
+                        1e-10, 1e-8)  # fmt: skip
+    tr = pr.traces[0]
+    r = jax.jit(p.residual)
+    jac = jax.jit(jax.jacfwd(p.residual))
+    eps = np.finfo(float).eps
+    res = scipy.optimize.least_squares(
+        lambda x: np.asarray(r(x)), x0, jac=lambda x: np.asarray(jac(x)),
+        method=method, ftol=eps, xtol=eps, gtol=eps, max_nfev=4000,
+    )  # fmt: skip
+    counts = (int(tr["nfev"][-1]), int(tr["njac"][-1]))
+    if method == "trf":  # scipy's tallies are the calls made
+        assert counts == (res.nfev, res.njev)
+    else:  # MINPACK's own tallies are off by one from the calls (bard: 13/9 made)
+        assert abs(counts[0] - res.nfev) <= 1 and abs(counts[1] - res.njev) <= 1
+    assert int(tr["njev"][-1]) == 0 and (tr["nfev"][0], tr["njac"][0]) == (1, 1)
+    np.testing.assert_allclose(pr.x[0], res.x, rtol=1e-12)
+    # our f is sum r^2, scipy's cost half of it
+    np.testing.assert_allclose(tr["f"][-1], 2 * res.cost, rtol=1e-12)
+    assert tr["f"][-1] - p.f_star <= 1e-10
+
+
+def test_optimistix_levenberg_marquardt_peer_reaches_minimum():
+    from bench import peers
+
+    p = problems.get("helical_valley")
+    pr = peers.run_peer(p, "optimistix:LevenbergMarquardt", {},
+                        np.asarray(p.x0)[None], 100, 1e-10, 1e-8)  # fmt: skip
+    tr = pr.traces[0]
+    assert pr.status == ["converged"] and tr["f"][-1] <= 1e-20
+    # one linearisation per trial (nfev), a Jacobian per accepted one (njac, rows)
+    assert int(tr["njac"][-1]) == len(tr["f"]) and int(tr["njev"][-1]) == 0
+    assert int(tr["nfev"][-1]) >= len(tr["f"])
+    with pytest.raises(ValueError, match="no residual"):
+        peers.run_peer(problems.get("quadratic", dim=2), "scipy:least_squares-lm",
+                       {}, np.zeros((1, 2)), 10, 1e-10, 1e-8)  # fmt: skip

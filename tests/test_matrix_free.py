@@ -84,3 +84,19 @@ def test_hvp_counts_equal_products_made(name):
     jax.effects_barrier()
     assert reported > 40  # several products per direction on Rosenbrock
     assert len(_COUNT) == reported
+
+
+def test_work_to_tol_counts_products_and_jacobians_as_gradients():
+    import pandas as pd
+
+    from bench import results
+
+    keys = {"problem": "p", "config": "c", "start": 0}
+    runs = pd.DataFrame([{**keys, "f_star": 0.0, "status": "converged"}])
+    runs = runs.reindex(columns=results.RUN_COLUMNS)
+    traces = pd.DataFrame({**keys, "step": [0, 1, 2], "f": [1.0, 1e-3, 1e-12],
+                           "nfev": [1, 2, 3], "njev": [1, 2, 3], "nhvp": [0, 5, 9],
+                           "njac": [0, 1, 2]})  # fmt: skip
+    runs, _ = results.derive(runs, traces, tol=1e-8)
+    # first row with gap <= 1e-8 is step 2: 3 gradients + 9 products + 2 Jacobians
+    assert runs.loc[0, "work_to_tol"] == 14 and runs.loc[0, "njev_to_tol"] == 3

@@ -1,6 +1,6 @@
 """Peers (bench.peers): traces, counters, stopping and times checked against the
-libraries themselves (plain scipy.optimize.minimize calls, jax.jit(optx.minimise), a
-bare optax lax.scan) and hand-written numpy loops."""
+libraries themselves (plain scipy.optimize.minimize calls, jax.jit(optx.minimise))
+and hand-written numpy loops. optax's optimizers run in our driver: test_optax.py."""
 
 from __future__ import annotations
 
@@ -9,18 +9,15 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 import scipy.optimize as so
 
-import bench
 import problems
-from bench import driver, peers
-from bench.peers import optax as peer_optax
+from bench import peers
 from bench.peers import optimistix as peer_optx
 from bench.peers import scipy as peer_scipy
 from bench.results import one_blas_thread
-from bench.status import LABELS, label
+from bench.status import LABELS
 
 ROSEN = problems.get("rosenbrock")
 STARTS = np.array([[-1.2, 1.0], [2.0, 2.0]])
@@ -30,8 +27,8 @@ STEPS = 300
 # jitted, as the peers evaluate f: eager f rounds differently near x* = (1, 1),
 # where f is mostly cancellation (relative differences ~1e-8 at f ~ 1e-15)
 F_JIT = jax.jit(ROSEN.f)
-# the peers run_peer runs (optax's run in our driver: bench.peers.optax.optimizer)
-RUN_PEERS = [n for n in peers.PEER_NAMES if not n.startswith("optax:")]
+# the least-squares peers count Jacobians, not gradients: tests/test_least_squares.py
+RUN_PEERS = [n for n in peers.PEER_NAMES if n not in peers.LEAST_SQUARES]
 
 
 def rosen_np(x: np.ndarray) -> float:
@@ -71,17 +68,11 @@ def test_names_and_defaults():
         "scipy:CG",
         "scipy:Newton-CG",
         "scipy:trust-exact",
-        "optax:adam",
-        "optax:sgd",
+        "scipy:least_squares-lm",
+        "scipy:least_squares-trf",
         "optimistix:BFGS",
+        "optimistix:LevenbergMarquardt",
     )
-    assert peers.peer_defaults("optax:adam") == {
-        "lr": 1e-3,
-        "b1": 0.9,
-        "b2": 0.999,
-        "eps": 1e-8,
-    }
-    assert peers.peer_defaults("optax:sgd") == {"lr": 1e-3, "momentum": 0.9}
     assert peers.peer_defaults("scipy:BFGS") == {}
     assert peers.peer_defaults("optimistix:BFGS") == {}
     assert peers.is_peer("scipy:BFGS") and peers.is_peer("scipy:Powell")
@@ -92,14 +83,6 @@ BAD = [
     ("scipy:Powell", {}, "valid names: scipy:BFGS"),
     ("adam", {}, "unknown peer"),
     ("scipy:BFGS", {"lr": 0.1}, "no hyperparameter lr"),
-    ("optax:adam", {"beta": 0.9}, "accepted: lr, b1, b2, eps"),
-    ("optax:adam", {"lr": 0.0}, "lr must be > 0"),
-    ("optax:adam", {"lr": -1e-3}, "lr must be > 0"),
-    ("optax:adam", {"b1": 1.0}, r"b1 must be in \[0, 1\)"),
-    ("optax:adam", {"eps": "1e-8"}, "eps must be a number"),
-    ("optax:sgd", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
-    ("optax:sgd", {"momentum": -0.1}, r"momentum must be in \[0, 1\)"),
-    ("optax:sgd", {"lr": math.inf}, "lr must be finite"),
 ]
 
 
@@ -110,9 +93,6 @@ def test_invalid_names_and_params(name, params, match):
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match=match):
         peers.run_peer(ROSEN, name, params, STARTS, 10, GTOL, TOL)
-    if name.startswith("optax:"):  # the adapter checks the same way
-        with pytest.raises(ValueError, match=match):
-            peer_optax.optimizer(name.split(":")[1], params)
 
 
 def test_missing_library_names_the_pip_package(monkeypatch):
@@ -126,7 +106,7 @@ def test_missing_library_names_the_pip_package(monkeypatch):
     monkeypatch.setattr(peers.importlib, "import_module", fake)
     with pytest.raises(ValueError, match="pip package 'optimistix'"):
         peers.check_peer("optimistix:BFGS", {})
-    peers.check_peer("optax:adam", {})  # the others stay available
+    peers.check_peer("scipy:BFGS", {})  # the others stay available
 
 
 def test_invalid_knobs():
@@ -357,92 +337,6 @@ def test_optimistix_reaches_gtol_and_counts_trials(runs):
     out = jax.jit(peer_optx.recording_program(counted, STEPS))(ROSEN.x0, GTOL)
     jax.effects_barrier()
     assert calls[0] == int(out[2]) == r.traces[0]["nfev"][-1]
-
-
-# ------------------------------------------------------------------------- optax
-
-
-def test_optax_adam_in_our_driver_equals_an_optax_scan():
-    """optax:adam through bench.solve against a plain optax.adam lax.scan loop."""
-    steps = 300
-    tr = bench.solve(ROSEN, peer_optax.optimizer("adam", {"lr": 1e-2}), STARTS[0],
-                     num_steps=steps, gtol=0.0)  # fmt: skip
-    tx = optax.adam(1e-2)
-
-    def body(c, _):
-        x, s = c
-        u, s = tx.update(ROSEN.grad(x), s, x)
-        x = optax.apply_updates(x, u)
-        return (x, s), (ROSEN.f(x), jnp.linalg.norm(ROSEN.grad(x)))
-
-    def loop(x0):
-        return jax.lax.scan(body, (x0, tx.init(x0)), None, length=steps)
-
-    (x, _), (fs, gs) = jax.jit(loop)(jnp.asarray(STARTS[0]))
-    assert int(tr.n_steps) == steps and tr.status == driver.Status.MAX_STEPS
-    np.testing.assert_allclose(tr.x, x, rtol=1e-12)
-    np.testing.assert_allclose(tr.f[1:], fs, rtol=1e-12)
-    np.testing.assert_allclose(tr.grad_norm[1:], gs, rtol=1e-12)
-    np.testing.assert_array_equal(tr.nfev, np.arange(1, steps + 2))
-    np.testing.assert_array_equal(tr.njev, np.arange(1, steps + 2))
-    np.testing.assert_allclose(tr.step_size[1:], 1e-2, rtol=0)
-
-
-def _adam_np(x, lr, b1, b2, eps, steps):
-    m = np.zeros_like(x)
-    v = np.zeros_like(x)
-    fs = [rosen_np(x)]
-    for t in range(1, steps + 1):
-        g = rosen_grad_np(x)
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        x = x - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
-        fs.append(rosen_np(x))
-    return np.array(fs), x
-
-
-def _sgd_np(x, lr, momentum, steps):
-    trace = np.zeros_like(x)
-    fs = [rosen_np(x)]
-    for _ in range(steps):
-        trace = rosen_grad_np(x) + momentum * trace
-        x = x - lr * trace
-        fs.append(rosen_np(x))
-    return np.array(fs), x
-
-
-@pytest.mark.parametrize("method", ["adam", "sgd"])
-def test_optax_adapter_equals_numpy_loop_and_is_one_program(method):
-    """Every hyperparameter is a run-time argument (one program for all values),
-    and the values reach optax: a numpy loop of the update rule agrees."""
-    steps = 50
-    if method == "adam":
-        hp = {"lr": 1e-2, "b1": 0.8, "b2": 0.99, "eps": 1e-6}
-        ref = _adam_np(STARTS[0], hp["lr"], hp["b1"], hp["b2"], hp["eps"], steps)
-    else:
-        hp = {"lr": 2e-4, "momentum": 0.5}
-        ref = _sgd_np(STARTS[0], hp["lr"], hp["momentum"], steps)
-    opt = peer_optax.optimizer(method, hp)
-    other = peer_optax.optimizer(method, {"lr": 0.5})
-    assert (opt.init, opt.step) == (other.init, other.step)
-    assert opt.hyper == other.hyper == tuple(peers.peer_defaults(f"optax:{method}"))
-    assert opt.hp() == hp and opt.name == f"optax:{method}"
-    key = driver.program_key(ROSEN, opt, steps, 1, False, False)
-    assert key == driver.program_key(ROSEN, other, steps, 1, False, False)
-    tr = bench.solve(ROSEN, opt, STARTS[0], num_steps=steps, gtol=0.0)
-    np.testing.assert_allclose(tr.f, ref[0], rtol=1e-10)
-    np.testing.assert_allclose(tr.x, ref[1], rtol=1e-10)
-
-
-def test_optax_divergence_is_flagged_and_counted():
-    opt = peer_optax.optimizer("sgd", {"lr": 0.1})
-    tr = bench.solve(ROSEN, opt, STARTS[0], num_steps=100, gtol=GTOL)
-    k = int(tr.n_steps)
-    assert label(tr.status) == "diverged" and k < 100
-    assert np.all(np.isfinite(tr.f)) and np.all(np.isfinite(tr.x))
-    # the step that produced the non-finite value was paid for: its row (the last
-    # finite values again) counts it, as for every optimizer in the driver
-    assert tr.nfev[k] == k + 1 and tr.f[k] == tr.f[k - 1]
 
 
 def test_run_peer_refuses_optax_which_runs_in_our_driver():

@@ -5,6 +5,7 @@ Chromium."""
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -366,9 +367,14 @@ def test_markdown_table_formats_and_escapes() -> None:
 # --- the whole report -----------------------------------------------------------------
 
 
+def _without_scripts(page: str) -> str:
+    """The page's HTML outside its script elements (plotly.js holds URLs in strings)."""
+    return re.sub(r"(?is)<script\b.*?</script>", "", page)
+
+
 def _referenced(out: Path) -> tuple[list[str], list[str]]:
     md = (out / "report.md").read_text()
-    page = (out / "index.html").read_text()
+    page = _without_scripts((out / "index.html").read_text())
     md_refs = re.findall(r"\]\(([^)]+)\)", md)
     html_refs = re.findall(r'(?:src|href)="([^"#][^"]*)"', page)
     return md_refs, html_refs
@@ -382,16 +388,41 @@ def test_report_files_and_links(built: Path) -> None:
         assert (built / ref).is_file(), ref
     pngs = sorted(p.stem for p in built.glob("*.png"))
     svgs = sorted(p.stem for p in built.glob("*.svg"))
-    assert pngs == svgs and len(pngs) == 7  # 3 profiles, 2 problems, contour, lr
+    # 3 profiles, the ECDFs, 2 problems, contour, lr
+    assert pngs == svgs and len(pngs) == 8
     for stem in pngs:
         assert f"{stem}.png" in md_refs and f"{stem}.png" in html_refs
         assert (built / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     kinds = {re.sub(r"^\d+_", "", s).split("_")[0] for s in pngs}
-    assert {"convergence", "contour", "lr", "perf", "data"} <= kinds
+    assert {"convergence", "contour", "lr", "perf", "data", "ecdf"} <= kinds
     assert not list(built.glob(".*tmp"))  # no temporary files left behind
     page = (built / "index.html").read_text()
-    assert "<script" not in page.lower() and "<link" not in page.lower()
-    assert 'alt=""' not in page and page.count("<img") == len(pngs)
+    # plotly.js inline, once; nothing loaded from elsewhere
+    scripts = re.findall(r"(?is)<script\b([^>]*)>", page)
+    assert not any("src" in attrs for attrs in scripts)
+    assert page.count("Plotly.newPlot(") == 3  # the profiles, 2 problems
+    assert page.count("* plotly.js v") == 1
+    outside = _without_scripts(page)
+    assert "<link" not in outside.lower()
+    assert 'alt=""' not in outside and outside.count("<img") == len(pngs)
+
+
+def test_tables_as_csv_and_latex(built: Path) -> None:
+    from bench.report.analysis import summary_table
+
+    tables = built / "tables"
+    names = sorted(p.name for p in tables.iterdir())
+    stems = ["lr_quadratic-dim-5-kappa-10", "rates", "summary"]
+    assert names == sorted(f"{s}.{x}" for s in stems for x in ("csv", "tex"))
+    runs = pd.read_parquet(built.parent / "runs.parquet")
+    expect = summary_table(runs)
+    got = pd.read_csv(tables / "summary.csv")
+    assert list(got.columns) == list(expect.columns)
+    np.testing.assert_allclose(  # the CSV keeps the numbers, not their rounding
+        got["solved fraction"], expect["solved fraction"], rtol=1e-15
+    )
+    tex = (tables / "rates.tex").read_text()
+    assert tex.startswith("\\begin{tabular}{llrrrl}") and "rate\\_theory" in tex
 
 
 def test_report_content(built: Path) -> None:
@@ -548,7 +579,8 @@ def test_png_only_by_default_and_vector_files_on_request(tmp_path: Path) -> None
     out = build_report(run_dir)
     files = _figure_files(out)
     assert files and all(f.endswith(".png") for f in files)
-    md, page = (out / "report.md").read_text(), (out / "index.html").read_text()
+    md = (out / "report.md").read_text()
+    page = _without_scripts((out / "index.html").read_text())
     assert ".svg" not in md + page and ".pdf" not in md + page
 
     out = build_report(run_dir, formats=("pdf", "png", "pdf"))
@@ -573,7 +605,7 @@ def test_workers_draw_the_same_files(tmp_path: Path) -> None:
     serial = build_report(_synthetic(tmp_path / "a"), workers=0)
     parallel = build_report(_synthetic(tmp_path / "b"), workers=2)
     files = _figure_files(serial)
-    assert len(files) == 7 and _figure_files(parallel) == files
+    assert len(files) == 8 and _figure_files(parallel) == files
     for name in files:  # rendering is deterministic: the same bytes either way
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
     assert (serial / "report.md").read_text() == (parallel / "report.md").read_text()
@@ -633,7 +665,7 @@ def test_stale_cleanup_leaves_symlinks_alone(tmp_path: Path) -> None:
 
 def test_long_traces_are_thinned() -> None:
     from bench.report.analysis import MAX_GRID, thin_path
-    from bench.report.tasks import convergence_data
+    from bench.report.tasks import convergence_data, gap_floor, trace_runs
 
     xy = np.arange(60_000.0).reshape(30_000, 2)
     thin = thin_path(xy)
@@ -645,16 +677,25 @@ def test_long_traces_are_thinned() -> None:
     k = np.arange(30_001)
     tp = pd.DataFrame(
         {"config": "gd", "start": 0, "step": k, "gap": 0.999**k, "grad_norm": 1.0,
-         "njev": k + 1, "time_s": 1e-6 * k, "x0": np.nan, "x1": np.nan}
+         "njev": k + 1, "nfev": k + 1, "time_s": 1e-6 * k, "x0": np.nan,
+         "x1": np.nan}
     )  # fmt: skip
     rp = pd.DataFrame(
         {"config": ["gd"], "start": [0], "status": ["max_steps"], "f_star": [0.0],
          "f_star_known": [True]}
     )  # fmt: skip
-    data = convergence_data("p", tp, rp, {"gd": 0})
+    traced = trace_runs(tp, gap_floor(0.0))
+    data = convergence_data("p", rp, traced, {"gd": 0})
     for band in data["curves"][0]:  # (x, q25, median, q75) on each panel
         assert 2 <= len(band[0]) <= MAX_GRID
         assert {len(a) for a in band} == {len(band[0])}
+    # the page's explorer: one line of at most 2 POINTS + 1 points, ends kept
+    from bench.report.interactive import POINTS, convergence_explorer
+
+    (line,) = convergence_explorer("p", rp, traced, {"gd": 0})["data"]
+    x = np.frombuffer(base64.b64decode(line["x"]["bdata"]), "<f8")
+    assert len(x) <= 2 * POINTS + 1 and x[0] == 0 and x[-1] == 30_000
+    assert (np.diff(x) > 0).all()
 
 
 def test_analysis_does_not_import_matplotlib() -> None:
@@ -703,14 +744,64 @@ def test_index_html_in_headless_chromium(built: Path, tmp_path: Path) -> None:
             "return Array.from(document.images).map("
             "i => [i.getAttribute('src'), i.complete, i.naturalWidth, i.alt]);"
         )
+        plots = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            ".map(e => e.id);"
+        )
+        _click_legend_and_switch_axis(driver, "convergence-rosenbrock-n-2")
         logs = driver.get_log("browser")
         title = driver.title
     finally:
         driver.quit()
     assert title.startswith("optbench report")
+    assert plots == [
+        "profiles",
+        "convergence-quadratic-dim-5-kappa-10",
+        "convergence-rosenbrock-n-2",
+    ]
     assert len(images) == len(list(built.glob("*.png")))
     for src, complete, width, alt in images:
         assert complete and width > 0, f"{src} did not load"
         assert alt, f"{src} has no alt text"
     errors = [e for e in logs if e.get("level") == "SEVERE"]
     assert not errors, errors
+
+
+def _click_legend_and_switch_axis(driver, div_id: str) -> None:
+    """Click the first legend entry of a convergence explorer (its config's starts
+    hide, the others stay), then pick gradient evaluations in the x menu (the x data
+    become each start's njev)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    graph = driver.find_element("id", div_id)
+    driver.execute_script("arguments[0].scrollIntoView()", graph)
+    js = f"return document.getElementById('{div_id}')"
+    names = driver.execute_script(js + ".data.map(t => t.legendgroup)")
+    assert driver.execute_script(js + ".data.every(t => t.visible !== 'legendonly')")
+    entry = graph.find_elements("css selector", ".legend .traces")[0]
+    ActionChains(driver).move_to_element(entry).click().perform()
+    # plotly waits for a possible double click before it acts
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script(js + ".data[0].visible") == "legendonly"
+    )
+    visible = driver.execute_script(js + ".data.map(t => t.visible)")
+    assert [v == "legendonly" for v in visible] == [n == names[0] for n in names]
+    assert driver.execute_script(js + ".layout.xaxis.title.text") == "step"
+    # the arrays as drawn (the page gives them as base64 typed arrays)
+    drawn_x = js + "._fullData[0].x).slice(0, 4)"
+    drawn_x = "return Array.from(" + drawn_x.removeprefix("return ")
+    assert driver.execute_script(drawn_x) == [0, 1, 2, 3]
+    graph.find_elements("css selector", ".updatemenu-header")[0].click()
+    buttons = graph.find_elements("css selector", ".updatemenu-dropdown-button")
+    labels = [b.text for b in buttons]
+    assert "x: gradient evaluations" in labels, labels
+    buttons[labels.index("x: gradient evaluations")].click()
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            d.execute_script(js + ".layout.xaxis.title.text") == "gradient evaluations"
+        )
+    )
+    # the synthetic gd run counts 1 + k gradient evaluations at step k
+    assert driver.execute_script(drawn_x) == [1, 2, 3, 4]
+

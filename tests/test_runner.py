@@ -22,11 +22,11 @@ SPECS = [
 ]
 RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
-    "optimizer_params", "lr", "source", "start", "status", "solved", "f_star",
+    "optimizer_params", "lr", "beta", "source", "start", "status", "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
-    "rate", "order", "rate_theory", "compile_s", "compile_cached", "run_s",
-    "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
+    "work_to_tol", "rate", "order", "rate_theory", "compile_s", "compile_cached",
+    "run_s", "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
 TRACE_COLUMNS = [
     "problem", "optimizer", "config", "start", "step", "f", "gap", "grad_norm",

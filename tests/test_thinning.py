@@ -115,3 +115,11 @@ def test_every_k_in_the_driver_keeps_the_full_rows():
         for field in ("f", "grad_norm", "step_size", "nfev", "njev"):
             np.testing.assert_array_equal(getattr(thin, field)[i, :n],
                                           getattr(full, field)[i, rows])  # fmt: skip
+
+
+def test_the_rate_of_a_thinned_trace_is_per_step():
+    from bench.rates import linear_rate
+
+    steps = thinning.kept_steps("log:12", 200)
+    gaps = 0.9 ** steps.astype(float)  # f_k - f* = 0.9^k, seen at the kept steps only
+    assert linear_rate(gaps, 1e-300, steps) == pytest.approx(0.9, rel=1e-12)

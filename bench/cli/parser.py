@@ -34,8 +34,8 @@ class _Parser(argparse.ArgumentParser):
 RUN_EPILOG = """\
 SPEC is NAME or NAME[k=v,k2=[a,b,...]]: values are int, float (1e-3), bool
 (true/false) or string; a [list] is a sweep and lists expand to their cartesian
-product. Optimizer names include peers (python -m bench list). Quote specs in the
-shell: [ ] are glob characters.
+product. Optimizer names include peers and optax:NAME for every optax optimizer
+(python -m bench list). Quote specs in the shell: [ ] are glob characters.
 
 examples:
   python -m bench run                                  # the default suite
@@ -43,6 +43,7 @@ examples:
   python -m bench run --problems 'rosenbrock[n=[2,10]]' --optimizers bfgs 'gd[lr=1e-3]'
   python -m bench run --suite default --optimizers 'adam[lr=[1e-3,1e-2]]' scipy:L-BFGS-B
   python -m bench run --config mine.toml --starts 8 --out results/mine
+  python -m bench run --plugin my_opts.py --optimizers polyak bfgs 'optax:lion'
 
 --problems alone keeps, for each problem, the optimizers its suite group gives that
 problem (tuned learning rates follow their problem); --optimizers alone runs them on
@@ -61,6 +62,8 @@ config file (TOML), every key optional:
   tol = 1e-8
   seed = 0
   precision = "float64"
+  plugins = ["my_opts.py"]       # files (relative to this file) or module names
+  trace = "log:50"               # trace rows kept: full, every:K or log:N
   [[groups]]                     # more problems x optimizers groups
   problems = ["mlp"]
   optimizers = ["adam[lr=[3e-3,1e-2]]"]
@@ -97,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="optbench: benchmark optimization algorithms on JAX.",
         epilog=(
             "examples:\n  python -m bench run --suite smoke\n  python -m bench list\n"
-            "  python -m bench report\n\n"
+            "  python -m bench report\n"
+            "  python -m bench compare results/baseline results/gate\n\n"
             f"'{prog} COMMAND --help' explains a command."
         ),
         formatter_class=fmt,
@@ -115,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument(
         "--suite",
         metavar="NAME",
-        help=f"a built-in suite: {', '.join(suites.names())} (default: default)",
+        help=f"a built-in suite: {', '.join(suites.names())}, cutest (default: "
+        "default)",
     )
     src.add_argument("--config", metavar="FILE.toml", help="a TOML config (see below)")
     run.add_argument(
@@ -133,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="optimizers to run, replacing the suite's (e.g. 'adam[lr=1e-2]' "
         "scipy:BFGS)",
     )
+    _plugin_argument(run)
     run.add_argument(
         "--starts", type=int, metavar="N", help="starting points per cell (default 4)"
     )
@@ -185,6 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
         "half the machine's memory)",
     )
     run.add_argument(
+        "--executor",
+        choices=("process", "dask"),
+        default="process",
+        help="where program families run: in this process (default), or on a Dask "
+        "cluster (--scheduler, else a local one with a worker process per core)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="the Dask scheduler of --executor dask (e.g. one started with "
+        "'dask scheduler')",
+    )
+    run.add_argument(
         "--device",
         choices=("cpu", "gpu"),
         help="JAX backend to run on where a machine has both (default: JAX's, a GPU "
@@ -196,6 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="trace rows to keep: full (default), every:K (steps 0, K, 2K, ...) or "
         "log:N (N log-spaced steps); each run's last step is always kept, and the "
         "summary columns are exact whatever is kept",
+    )
+    run.add_argument(
+        "--tune",
+        metavar="KEY=log:LOW:HIGH:N",
+        help="tune KEY (e.g. lr=log:1e-4:1:13) per problem and optimizer on a log "
+        "grid by median gradient evaluations to tol, then rerun tuned and default "
+        "configs on fresh starts (seed + 1); the grid's runs go to DIR/tune/",
+    )
+    run.add_argument(
+        "--max-dim",
+        type=int,
+        metavar="N",
+        help="--suite cutest: the CUTEst problems with n <= N (default 100)",
     )
     run.add_argument(
         "--no-report", action="store_true", help="write the tables only, no report"
@@ -223,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="what to list (default all)",
     )
+    _plugin_argument(lst)
+    lst.add_argument(
+        "--cutest",
+        action="store_true",
+        help="list CUTEst's unconstrained problems (cutest:NAME) with n instead",
+    )
     lst.set_defaults(func=cmd_list)
 
     rep = sub.add_parser(
@@ -249,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     cache.set_defaults(func=cmd_cache)
     compare.add_parser(sub, fmt)
     return parser
+
+
+def _plugin_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        metavar="FILE.py",
+        help="a Python file or dotted module that registers optimizers and problems "
+        "(@optimizers.register, @problems.register); repeatable",
+    )
 
 
 FORMATS = ("png", "svg", "pdf")

@@ -29,12 +29,15 @@ from bench.spec import parse_spec
 
 
 def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
-    """The suite to run (overrides applied) and the merged settings."""
+    """The suite to run (overrides applied) and the merged settings; ``plugins``:
+    the config's then --plugin's, to load before the cells are built."""
     loaded = config.load_config(args.config) if args.config else None
     if loaded is not None:
         suite, settings = loaded.suite, dict(loaded.settings)
     else:
-        suite, settings = suites.get(args.suite or "default"), {}
+        suite = suites.get(args.suite or "default", getattr(args, "max_dim", None))
+        settings = {}
+    settings["plugins"] = [*(loaded.plugins if loaded else ()), *(args.plugin or ())]
     if args.problems is not None or args.optimizers is not None:
         # A bare command line with its own selection is not the default suite.
         name = None if (args.suite or args.config) else "custom"
@@ -125,6 +128,21 @@ def set_precision(precision: str) -> None:
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
+def _executor(args: argparse.Namespace, plugin_refs: list[str]) -> Any:
+    """The Dask executor of ``--executor dask`` (connected, shipping the plugins to
+    its workers), or None: in-process."""
+    if args.executor != "dask":
+        if args.scheduler is not None:
+            raise UsageError("--scheduler needs --executor dask")
+        return None
+    from bench import cluster
+
+    try:
+        return cluster.DaskExecutor(args.scheduler, plugin_refs)
+    except cluster.SchedulerUnreachable as exc:
+        raise UsageError(f"--scheduler: {exc}") from None
+
+
 def select_device(device: str | None) -> None:
     """Run on JAX's ``cpu`` or ``gpu`` backend only (None: JAX's default, a GPU where
     there is one). Before any array: only that backend is started. UsageError when
@@ -165,18 +183,33 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.resume is not None:
         run_dir, meta, cells = resume.load(args)
         settings, suite_name = resume.settings(meta), str(meta.get("suite"))
+        settings["plugins"] = [p["path"] for p in meta.get("plugins") or []]
         resumed = (run_dir, meta)
     else:
         if args.out is not None and not args.out.strip():
             raise UsageError("--out needs a folder name, got ''; give a new folder")
         suite, settings = resolve(args)
         cells, suite_name = suite.cells(), suite.name
+    # before anything is built: an unreachable scheduler is a usage error
+    executor = _executor(args, settings.get("plugins") or [])
+    try:
+        return _run_with(args, argv, cells, settings, suite_name, resumed, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+
+
+def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int:
+    from bench.cli import resume
+
     if not cells:
         raise UsageError("nothing to run: the selection has no (problem, optimizer)")
     set_precision(settings["precision"])
     select_device(args.device)
 
-    from bench import limits, rundir, runner
+    from bench import limits, plugins, rundir, runner
+
+    plugins.load(settings.get("plugins") or [])  # before any name is looked up
 
     s = runner.Settings(
         starts=_or(settings.get("starts"), runner.Settings.starts),
@@ -191,6 +224,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     prepared = runner.prepare(cells)  # the error names its cell
     max_memory = (limits.parse_size(args.max_memory) if args.max_memory
                   else limits.default_max_memory())  # fmt: skip
+    tune = settings.get("tune")
+    if tune:
+        from bench.tuning import parse_tune, tunable
+
+        tunable(prepared, parse_tune(tune)[0])  # before any folder
     if resumed is None:  # checked before the folder exists
         limits.check_memory(runner.families(prepared), s.starts, s.num_steps,
                             max_memory, s.trace)  # fmt: skip
@@ -205,7 +243,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             limits.check_memory(runner.families(missing), s.starts, s.num_steps,
                                 max_memory, s.trace)  # fmt: skip
         return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
-                            done)  # fmt: skip
+                            tune, executor, done)  # fmt: skip
     finally:
         claimed.release()
 
@@ -214,7 +252,8 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed, done) -> int:
+def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
+                 tune, executor, done) -> int:  # fmt: skip
     from bench import runner
 
     out_dir = claimed.path
@@ -229,6 +268,10 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed, done) ->
         if warning:
             print(f"{_prog()} run: warning: {warning}", file=sys.stderr)
 
+    if executor is not None:  # workers use this cache folder where they can
+        import jax
+
+        executor.cache_dir = jax.config.jax_compilation_cache_dir
     console = _console()
     what = "resuming:" if resumed else f"suite {suite_name}:"
     console.print(
@@ -240,9 +283,12 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed, done) ->
     )
     command = [_prog(), *argv]
     try:
+        if tune:
+            prepared, s = _tune(tune, prepared, s, out_dir, suite_name, command)
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
-                          cell_timeout=args.cell_timeout, skip=done)  # fmt: skip
+                          cell_timeout=args.cell_timeout, skip=done,
+                          executor=executor)  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
@@ -257,6 +303,32 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed, done) ->
             file=sys.stderr,
         )
         return _interrupted_status()
+
+
+def _tune(tune: str, prepared: list, s: Any, out_dir: Path, suite_name: str,
+          command: list[str]) -> tuple[list, Any]:  # fmt: skip
+    """Run the tuning grid into out_dir/tune, write tuning.parquet; return the cells
+    (defaults and tuned) and settings (the next seed: fresh starts) of the rerun."""
+    import dataclasses
+
+    from bench import results, runner, tuning
+
+    key, values = tuning.parse_tune(tune)
+    tunable = tuning.tunable(prepared, key)
+    cells = tuning.grid(tunable, key, values)
+    _console().print(
+        f"tuning {key} over {len(values)} values ({values[0]:g}..{values[-1]:g}): "
+        f"{len(cells)} cells -> {out_dir / 'tune'}",
+        highlight=False,
+        markup=False,
+    )
+    grid_runs = runner.run(cells, s, out_dir / "tune", f"{suite_name}-tune", command)
+    chosen = tuning.choose(grid_runs, tunable, key)
+    results.write_parquet(chosen, out_dir / "tuning.parquet")
+    both = {(c.problem.label, c.config): c for c in prepared}
+    for c in tuning.tuned_cells(tunable, chosen, key):
+        both.setdefault((c.problem.label, c.config), c)
+    return list(both.values()), dataclasses.replace(s, seed=s.seed + 1)
 
 
 def _finish(

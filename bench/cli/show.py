@@ -17,20 +17,56 @@ from bench.spec import format_value
 def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     what = args.what
     out: list[str] = []
+    if args.plugin:
+        from bench import plugins
+
+        plugins.load(args.plugin)
+    if args.cutest:
+        from problems import cutest
+
+        try:
+            dims = cutest.dimensions()
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        print("CUTEst unconstrained problems (--problems cutest:NAME), n:")
+        print("\n".join(_row(f"cutest:{k}", f"n={v}") for k, v in dims.items()))
+        return 0
     if what in ("all", "problems"):
         import problems
 
         out.append("Problems (--problems 'NAME[k=v,...]'), parameters = defaults:")
         for name in problems.names():
             sig = inspect.signature(problems.constructor(name))
-            out.append(_row(name, _signature_params(sig)))
+            out.append(_row(name, _signature_params(sig), _plugin("problems", name)))
         out.append("")
     if what in ("all", "optimizers"):
         import optimizers
 
         out.append("Optimizers (--optimizers 'NAME[k=v,...]'), parameters = defaults:")
         for name in optimizers.names():
-            out.append(_row(name, _params_text(optimizers.defaults(name))))
+            params = _params_text(optimizers.defaults(name))
+            out.append(_row(name, params, _plugin("optimizers", name)))
+        out.append("")
+        out.append(
+            "optax's optimizers, run in our driver (optax:NAME[...], optax's "
+            "keywords and defaults, lr accepted for learning_rate, whose default is "
+            "1e-3 where optax has none):"
+        )
+        try:
+            from optimizers import from_optax
+
+            found = from_optax.aliases()
+        except ImportError as exc:
+            out.append(f"  (unavailable: {exc})")
+        else:
+            for method in found:
+                name = f"optax:{method}"
+                settable = {  # a SPEC sets numbers, bools and strings
+                    k: v
+                    for k, v in optimizers.defaults(name).items()
+                    if v is None or isinstance(v, int | float | str)
+                }
+                out.append(_row(name, _params_text(settable)))
         out.append("")
         out.append("Peers (library optimizers run through the same harness):")
         try:
@@ -62,8 +98,16 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
-def _row(name: str, params: str) -> str:
-    return f"  {name:<28} {params}" if params else f"  {name}"
+def _plugin(kind: str, name: str) -> str:
+    from bench import plugins
+
+    p = plugins.origin(kind, name)
+    return f"(plugin {p.ref})" if p else ""
+
+
+def _row(name: str, params: str, note: str = "") -> str:
+    text = f"  {name:<28} {params}" if params else f"  {name}"
+    return f"{text}  {note}" if note else text
 
 
 def _signature_params(sig: inspect.Signature) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 def _fmt_seconds(s: float) -> str:
     import math
 
-    if s is None or not math.isfinite(s):
-        return "-"
+    if s is None or not math.isfinite(s) or s <= 0:
+        return "-"  # a measured wall time is never 0: none was measured
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         if s >= scale:
             return f"{s / scale:.3g} {unit}"

@@ -5,10 +5,12 @@ timed and what is counted:
 
 - ``bench.peers.scipy``: ``scipy.optimize.minimize`` (BFGS, L-BFGS-B, CG, Newton-CG,
   trust-exact), timed as one minimize call per start;
+- ``bench.peers.scipy_lsq``: ``scipy.optimize.least_squares`` (lm, trf) on problems
+  with a residual, as ``scipy:least_squares-lm`` / ``scipy:least_squares-trf``;
 - ``bench.peers.optimistix``: ``optx.BFGS``, timed as ``jax.jit`` of
-  ``optx.minimise``;
-- ``bench.peers.optax``: optax's GradientTransformations (adam, sgd) wrapped as our
-  ``Optimizer`` (``optimizer(method, params)``), so they run in our driver.
+  ``optx.minimise``, and ``optx.LevenbergMarquardt`` (``optx.least_squares``);
+- optax's optimizers (``optax:NAME``) are not peers here: they run in our driver,
+  built by ``optimizers.from_optax``.
 
 ``run_peer(problem, "scipy:BFGS", {}, x0s, num_steps, gtol, tol)`` returns a PeerRun:
 per start a trace with the columns of the driver's (f, grad_norm, step_size, nfev, njev,
@@ -40,11 +42,11 @@ import numpy as np
 
 from bench.driver import check_starts, check_tolerance
 from bench.peers.common import PeerRun
-from optimizers.base import check_count, check_positive, check_unit
+from optimizers.base import check_count
 from problems.base import Problem
 
-__all__ = ["PEER_NAMES", "PeerRun", "check_peer", "is_peer", "peer_defaults",
-           "run_peer"]  # fmt: skip
+__all__ = ["PEER_NAMES", "PeerRun", "check_peer", "check_problem", "is_peer",
+           "peer_defaults", "run_peer"]  # fmt: skip
 
 PEER_NAMES: tuple[str, ...] = (
     "scipy:BFGS",
@@ -52,9 +54,10 @@ PEER_NAMES: tuple[str, ...] = (
     "scipy:CG",
     "scipy:Newton-CG",
     "scipy:trust-exact",
-    "optax:adam",
-    "optax:sgd",
+    "scipy:least_squares-lm",
+    "scipy:least_squares-trf",
     "optimistix:BFGS",
+    "optimistix:LevenbergMarquardt",
 )
 
 _DEFAULTS: dict[str, dict[str, float]] = {
@@ -63,13 +66,17 @@ _DEFAULTS: dict[str, dict[str, float]] = {
     "scipy:CG": {},
     "scipy:Newton-CG": {},
     "scipy:trust-exact": {},
-    "optax:adam": {"lr": 1e-3, "b1": 0.9, "b2": 0.999, "eps": 1e-8},
-    "optax:sgd": {"lr": 1e-3, "momentum": 0.9},
+    "scipy:least_squares-lm": {},
+    "scipy:least_squares-trf": {},
     "optimistix:BFGS": {},
+    "optimistix:LevenbergMarquardt": {},
 }
+# peers that solve least-squares problems: only problems with a residual
+LEAST_SQUARES = ("scipy:least_squares-lm", "scipy:least_squares-trf",
+                 "optimistix:LevenbergMarquardt")  # fmt: skip
 
 # pip package that provides each library (the import name happens to match).
-_PIP = {"scipy": "scipy", "optax": "optax", "optimistix": "optimistix"}
+_PIP = {"scipy": "scipy", "optimistix": "optimistix"}
 
 
 def is_peer(name: str) -> bool:
@@ -105,14 +112,21 @@ def check_peer(name: str, params: dict[str, Any]) -> None:
             f"peer {name!r} has no hyperparameter {', '.join(unknown)}; "
             f"accepted: {', '.join(accepted) or '(none)'}"
         )
-    for key, value in params.items():
-        if key in ("lr", "eps"):
-            check_positive(key, value)
-        else:  # momentum, b1, b2
-            check_unit(key, value)
+
+
+def check_problem(name: str, problem: Problem) -> None:
+    """ValueError, one line, where peer ``name`` cannot run on ``problem``."""
+    if name in LEAST_SQUARES and problem.residual is None:
+        raise ValueError(f"{name} is a least-squares method and {problem.label} has "
+                         "no residual r(x) with f = sum r^2")  # fmt: skip
 
 
 def _check_name(name: str) -> None:
+    if name.startswith("optax:"):
+        raise ValueError(
+            f"{name} runs in our driver: build it with optimizers.get({name!r}) and "
+            "run it with bench.solve or the runner"
+        )
     if name not in _DEFAULTS:
         raise ValueError(f"unknown peer {name!r}; valid names: {', '.join(PEER_NAMES)}")
 
@@ -140,6 +154,12 @@ def run_peer(
     thr = -math.inf if f_star is None else solved_threshold(f_star, tol)
     fs = 0.0 if f_star is None else float(f_star)
     lib, method = name.split(":", 1)
+    check_problem(name, problem)
+    if method.startswith("least_squares-"):
+        from bench.peers import scipy_lsq
+
+        return scipy_lsq.run(problem, method.split("-", 1)[1], x0s, num_steps, gtol,
+                             fs, thr)  # fmt: skip
     if lib == "scipy":
         from bench.peers import scipy
 
@@ -147,8 +167,5 @@ def run_peer(
     if lib == "optimistix":
         from bench.peers import optimistix
 
-        return optimistix.run(problem, x0s, num_steps, gtol, fs, thr)
-    raise ValueError(
-        f"{name} runs in our driver: build it with bench.peers.optax.optimizer and "
-        "run it with bench.solve or the runner"
-    )
+        return optimistix.run(problem, x0s, num_steps, gtol, fs, thr, method)
+    raise AssertionError(f"no adapter for peer {name}")  # check_peer knows them all

@@ -1,5 +1,7 @@
 """optimistix.BFGS as a peer: timed through ``jax.jit(optx.minimise)``, recorded by a
-separate loop around the solver's own step.
+separate loop around the solver's own step; optimistix.LevenbergMarquardt the same
+way through ``optx.least_squares`` on a problem's residual (below, read LM's Jacobian
+for BFGS's gradient: an accepted trial's linearisation is +1 njac, not njev).
 
 Recorded (the trace; never timed, its compile left out of compile_s): a compiled
 ``lax.while_loop`` that calls ``solver.init`` / ``solver.step`` / ``solver.terminate``
@@ -66,29 +68,40 @@ from problems.base import Problem
 TRIALS_PER_STEP = 100
 
 
-def _solver():
+def _solver(method: str = "BFGS"):
     import optimistix as optx
 
-    return optx.BFGS(rtol=0.0, atol=0.0)
+    return getattr(optx, method)(rtol=0.0, atol=0.0)
 
 
-def recording_program(problem: Problem, num_steps: int):
+def _objective(problem: Problem, method: str):
+    """(fn, its output's shape, f and g of an ``f_info``): ``optx.BFGS`` minimises f;
+    ``optx.LevenbergMarquardt`` takes the residual r, with f = r'r (ours, twice
+    optimistix's 0.5 r'r) and g = 2 J'r from the Jacobian it keeps."""
+    if method == "BFGS":
+        return (lambda y, args: (jnp.asarray(problem.f(y)), None),
+                lambda y: jax.ShapeDtypeStruct((), y.dtype),
+                lambda info: (info.f, info.grad))  # fmt: skip
+    return (lambda y, args: (problem.residual(y), None),
+            lambda y: jax.eval_shape(problem.residual, y),
+            lambda info: (jnp.sum(info.residual**2), 2.0 * info.compute_grad()))
+
+
+def recording_program(problem: Problem, num_steps: int, method: str = "BFGS"):
     """The recording loop: ``run(x0, gtol) -> (y, (f, ||g||, alpha, nfev, x) per row,
     trials, rows, (converged, diverged, stalled))``."""
     import equinox as eqx
     import optimistix as optx
 
-    solver = _solver()
+    solver = _solver(method)
     tags: frozenset = frozenset()
     n_rows = num_steps + 1
     max_trials = TRIALS_PER_STEP * n_rows
-
-    def fn(y, args):
-        return jnp.asarray(problem.f(y)), None
+    fn, out_struct, value_grad = _objective(problem, method)
 
     def run(x0, gtol):
         dt = x0.dtype
-        state0 = solver.init(fn, x0, None, {}, jax.ShapeDtypeStruct((), dt), None, tags)
+        state0 = solver.init(fn, x0, None, {}, out_struct(x0), None, tags)
         dyn0, static = eqx.partition(state0, eqx.is_array)
         nan = jnp.full((n_rows,), jnp.nan, dt)
         bufs0 = (nan, nan, nan, jnp.zeros((n_rows,), jnp.int32),
@@ -109,7 +122,7 @@ def recording_program(problem: Problem, num_steps: int):
             y_new, new, _ = solver.step(fn, y, None, {}, state, tags)
             trials = trials + 1  # one linearize of f at y_eval: +1 nfev
             accepted = new.num_accepted_steps > state.num_accepted_steps  # +1 njev
-            f_acc, g_acc = new.f_info.f, new.f_info.grad
+            f_acc, g_acc = value_grad(new.f_info)
             g_norm = jnp.linalg.norm(g_acc)
             finite = (
                 jnp.isfinite(f_acc)
@@ -144,36 +157,38 @@ def recording_program(problem: Problem, num_steps: int):
     return run
 
 
-def minimise_function(problem: Problem, max_steps: int):
-    """What a user jits: ``optx.minimise`` from y0 for exactly ``max_steps`` trials
-    (rtol = atol = 0); returns the value, the step count and the success flag."""
+def minimise_function(problem: Problem, max_steps: int, method: str = "BFGS"):
+    """What a user jits: ``optx.minimise`` (``optx.least_squares`` for LM) from y0 for
+    exactly ``max_steps`` trials (rtol = atol = 0); returns the value, the step count
+    and the success flag."""
     import optimistix as optx
 
-    solver = _solver()
-
-    def fn(y, args):
-        return problem.f(y)
+    solver = _solver(method)
+    entry = optx.minimise if method == "BFGS" else optx.least_squares
+    fn = _objective(problem, method)[0]
 
     def solve(y0):
-        sol = optx.minimise(fn, solver, y0, max_steps=max_steps, throw=False)
+        sol = entry(fn, solver, y0, has_aux=True, max_steps=max_steps, throw=False)
         return sol.value, sol.stats["num_steps"], sol.result == optx.RESULTS.successful
 
     return solve
 
 
 def run(problem: Problem, x0s: np.ndarray, num_steps: int, gtol: float,
-        f_star: float, thr: float) -> common.PeerRun:  # fmt: skip
-    """optimistix's BFGS from each start (see the module docstring)."""
+        f_star: float, thr: float, method: str = "BFGS") -> common.PeerRun:  # fmt: skip
+    """optimistix's BFGS or LevenbergMarquardt from each start (module docstring)."""
     x_spec = jax.ShapeDtypeStruct(x0s.shape[1:], x0s.dtype)
     s_spec = jax.ShapeDtypeStruct((), x0s.dtype)
-    key = ("optimistix-record", problem, num_steps, x_spec)
-    rec = common.recorder(key, recording_program(problem, num_steps), x_spec, s_spec)
+    key = ("optimistix-record", method, problem, num_steps, x_spec)
+    rec = common.recorder(key, recording_program(problem, num_steps, method), x_spec,
+                          s_spec)  # fmt: skip
     compile_seconds: list[float] = []
 
     def timed(x0: np.ndarray, max_steps: int) -> float:
-        key = ("optimistix-minimise", problem, max_steps, x_spec)
-        solve, seconds = common.jitted(key, minimise_function(problem, max_steps),
-                                       x_spec)  # fmt: skip
+        key = ("optimistix-minimise", method, problem, max_steps, x_spec)
+        solve, seconds = common.jitted(
+            key, minimise_function(problem, max_steps, method), x_spec
+        )
         if seconds > 0:
             compile_seconds.append(seconds)
         return timing.wall_seconds(lambda: solve(x0))
@@ -186,9 +201,12 @@ def run(problem: Problem, x0s: np.ndarray, num_steps: int, gtol: float,
         n, trials = int(n_acc), int(trials)  # rows: the start and each accepted step
         f, g, alpha, nfev, path = (np.asarray(b[:n]) for b in bufs)
         seconds = timed(x0, trials)
-        tr = common.trace(f, g, alpha, nfev, np.arange(1, n + 1), np.zeros(n),
-                          np.zeros(n), path)  # fmt: skip
-        common.fold_totals(tr, {"nfev": trials, "njev": n})
+        # accepted linearisations: gradients for BFGS, Jacobians for LM
+        derivs = "njev" if method == "BFGS" else "njac"
+        accepted = np.arange(1, n + 1)
+        tr = common.trace(f, g, alpha, nfev, accepted if derivs == "njev" else 0, 0,
+                          np.zeros(n), path, njac=accepted if derivs == "njac" else 0)
+        common.fold_totals(tr, {"nfev": trials, derivs: n})
         # the trials after the start's, shared out: 0 at the start, run_s at the end
         tr["time_s"] = seconds * (tr["nfev"] - 1) / max(trials - 1, 1)
         traces.append(tr)

@@ -10,7 +10,12 @@ The package, one job per module:
 - ``figures``: the matplotlib drawing, imported only when figures are drawn;
   ``draw``: drawing them here or in worker processes, and writing the files;
 - ``document``: the page model and its markdown and HTML rendering;
-  ``build``: ``build_report``, putting it together.
+  ``interactive``: the page's plotly figures; ``tables``: CSV and LaTeX copies;
+  ``platform``: the header's platform lines;
+- ``studies``: sections shown when a run holds a study, with their numbers in
+  ``kappa`` (sweeps over kappa), ``ecdf`` (runtime ECDFs), ``cost`` (per iteration
+  against dimension);
+- ``build``: ``build_report``, putting it together.
 """
 
 from bench.report.analysis import (

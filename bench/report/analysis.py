@@ -80,7 +80,7 @@ def instance_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     return table.astype(float).fillna(np.inf)
 
 
-def _curves(values: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def step_curves(values: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     n = len(values)
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for config in values.columns:
@@ -111,7 +111,7 @@ def performance_profile(runs: pd.DataFrame, metric: str = "njev_to_tol") -> Prof
     with np.errstate(invalid="ignore"):
         ratios = t.div(best, axis=0)
     ratios = ratios.fillna(np.inf)  # inf / inf: an instance nobody solved
-    return Profile(values=ratios, curves=_curves(ratios), n_instances=len(ratios))
+    return Profile(values=ratios, curves=step_curves(ratios), n_instances=len(ratios))
 
 
 def data_profile(runs: pd.DataFrame, metric: str = "njev_to_tol") -> Profile:
@@ -124,7 +124,7 @@ def data_profile(runs: pd.DataFrame, metric: str = "njev_to_tol") -> Profile:
         dims = runs.groupby("problem")["dim"].first().astype(float)
         scale = dims.reindex(t.index.get_level_values("problem")).to_numpy() + 1.0
         t = t.div(scale, axis=0)
-    return Profile(values=t, curves=_curves(t), n_instances=len(t))
+    return Profile(values=t, curves=step_curves(t), n_instances=len(t))
 
 
 def common_configs(runs: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -256,7 +256,10 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
                 "failed (diverged)": f"{int((g.status == 'diverged').sum())}/{n}",
                 "median steps_to_tol": median(solved.steps_to_tol),
                 "median njev_to_tol": median(solved.njev_to_tol),
-                "median time_to_tol_s": median(solved.time_to_tol_s),
+                # a measured time is > 0: anything else was not measured
+                "median time_to_tol_s": median(
+                    solved.time_to_tol_s.where(solved.time_to_tol_s > 0)
+                ),
                 "median compile_s": median(cells.compile_s),
             }
         )

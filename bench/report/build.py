@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.report import texts
+from bench.report import studies, texts
 from bench.report.analysis import (
     LR_TABLE_COLUMNS,
     common_configs,
@@ -35,8 +35,18 @@ from bench.report.analysis import (
 from bench.report.data import load, settings
 from bench.report.document import Document, fmt, render_html, render_md, slug
 from bench.report.draw import Drawer, check_formats, worker_count
+from bench.report.ecdf import load_targets, runtime_ecdf
+from bench.report.interactive import convergence_explorer, profile_explorer
 from bench.report.landscape import contour_data
-from bench.report.tasks import FigureTask, convergence_data, lr_data, profile_data
+from bench.report.tables import write_tables
+from bench.report.tasks import (
+    FigureTask,
+    convergence_data,
+    gap_floor,
+    lr_data,
+    profile_data,
+    trace_runs,
+)
 from bench.results import read_landscapes, write_bytes
 
 _FIGURE_FILE = re.compile(r"\d\d_.*\.(png|svg|pdf)")  # numbered figures of any build
@@ -67,12 +77,16 @@ def build_report(
     with Drawer(out, formats, worker_count(n_figures, workers)) as drawer:
         _notes(doc, runs, manifest)
         doc.heading(2, "Summary per config")
-        doc.table(summary_table(runs), caption=texts.SUMMARY_CAPTION)
-        _profiles(doc, drawer, runs, styles)
+        doc.table(summary_table(runs), caption=texts.SUMMARY_CAPTION, name="summary")
+        _profiles(doc, drawer, run_dir, runs, traces, styles)
         doc.heading(2, "Measured rate and order")
         doc.para(texts.RATES_TEXT)
-        doc.table(rate_table(runs))
-        _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles, grids)
+        doc.table(rate_table(runs), name="rates")
+        studies.kappa_sweeps(doc, drawer, runs, styles)
+        studies.tuning(doc, drawer, run_dir, runs)
+        studies.cost_per_iteration(doc, drawer, runs, styles)
+        _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles,
+                  grids)  # fmt: skip
         drawer.draw_all()
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
     meta = settings(manifest)
@@ -85,6 +99,7 @@ def build_report(
         )
     )
     vector = [f for f in formats if f != "png"]
+    write_tables(doc.tables(), out / "tables")
     write_bytes(render_md(doc, title, meta, vector).encode(), out / "report.md")
     write_bytes(render_html(doc, title, meta, vector).encode(), out / "index.html")
     _remove_stale(out, {f"{stem}.{ext}" for stem in doc.figures for ext in formats})
@@ -126,12 +141,12 @@ def _remove_stale(out: Path, current: set[str]) -> None:
 
 
 def _expected_figures(runs: pd.DataFrame) -> int:
-    """About how many figures the report will have: 3 profiles, and per problem a
-    convergence figure, a contour for 2-D ones and sometimes an lr sweep."""
+    """About how many figures the report will have: 3 profiles, the ECDFs, and per
+    problem a convergence figure, a contour for 2-D ones and sometimes an lr sweep."""
     if runs.empty:
         return 0
     dims = runs.groupby("problem")["dim"].first()
-    return 3 + len(dims) + int((dims == 2).sum())
+    return 4 + len(dims) + int((dims == 2).sum())
 
 
 def _num_steps(runs: pd.DataFrame, manifest: dict[str, Any]) -> float:
@@ -209,6 +224,14 @@ _PROFILES = (
         "perf",
     ),
     (
+        "perf_profile_work",
+        "work_to_tol",
+        "Performance profile on derivative work",
+        "tau: ratio to the least derivative work (log2)",
+        texts.PERF_DEFINITION.format(what=texts.WORK),
+        "perf",
+    ),
+    (
         "perf_profile_time",
         "time_to_tol_s",
         "Performance profile on time to tolerance",
@@ -228,8 +251,14 @@ _PROFILES = (
 
 
 def _profiles(
-    doc: Document, drawer: Drawer, runs: pd.DataFrame, styles: dict[str, int]
+    doc: Document,
+    drawer: Drawer,
+    run_dir: Path,
+    runs: pd.DataFrame,
+    traces: pd.DataFrame,
+    styles: dict[str, int],
 ) -> None:
+    """Performance and data profiles, runtime ECDFs, and their interactive view."""
     doc.heading(2, "Performance and data profiles")
     full, left_out = common_configs(runs)
     if left_out:
@@ -243,12 +272,31 @@ def _profiles(
     pruns = runs[runs.config.isin(full)]
     n_inst = pruns[["problem", "start"]].drop_duplicates().shape[0]
     doc.para(f"{n_inst} problem instances (problem x start), {len(full)} configs.")
+    datas = []
     for stem, metric, title, xlabel, definition, kind in _PROFILES:
+        if metric == "work_to_tol" and not (pruns[metric] > pruns.njev_to_tol).any():
+            continue  # no products or Jacobians: the gradient profile says it all
         profile = performance_profile if kind == "perf" else data_profile
         prof = profile(pruns, metric)
-        data = profile_data(prof, kind, title, xlabel, styles)
+        datas.append(profile_data(prof, kind, title, xlabel, styles))
         alt = f"{title} over {prof.n_instances} problem instances"
-        _figure(doc, drawer, "profile", stem, data, alt=alt, caption=definition)
+        _figure(doc, drawer, "profile", stem, datas[-1], alt=alt, caption=definition)
+    doc.heading(3, "Runtime ECDFs")
+    table = load_targets(run_dir, runs, traces)
+    ecdfs = []
+    for count, what in (("njev", "gradient"), ("nfev", "function")):
+        prof = runtime_ecdf(table, full, count)
+        title = f"Runtime ECDF on {what} evaluations"
+        xlabel = f"budget: {what} evaluations ({count}, log)"
+        ecdfs.append(profile_data(prof, "ecdf", title, xlabel, styles))
+    alt = (
+        "Runtime ECDFs on gradient and function evaluations over "
+        f"{prof.n_instances} (problem, start, target) triples"
+    )
+    _figure(doc, drawer, "ecdf", "ecdf", {"panels": ecdfs}, alt=alt,
+            caption=texts.ECDF_DEFINITION)  # fmt: skip
+    datas += ecdfs
+    doc.interactive("profiles", profile_explorer(datas, styles), texts.EXPLORER_HELP)
 
 
 def _problems(
@@ -292,12 +340,18 @@ def _problem(
     if tp.empty:
         doc.para("No traces were stored for this problem.")
     else:
+        traced = trace_runs(tp, gap_floor(float(rp["f_star"].iloc[0])))
+        doc.interactive(
+            f"convergence-{name}",
+            convergence_explorer(problem, rp, traced, styles),
+            texts.EXPLORER_CAPTION.format(problem=problem) + " " + texts.EXPLORER_HELP,
+        )
         _figure(
             doc,
             drawer,
             "convergence",
             f"convergence_{name}",
-            convergence_data(problem, tp, rp, styles),
+            convergence_data(problem, rp, traced, styles),
             alt=f"Convergence of every config on {problem}: gap versus step, gradient "
             "evaluations and time, and gradient norm versus step",
             caption=texts.CONVERGENCE_CAPTION.format(problem=problem),
@@ -331,4 +385,4 @@ def _problem(
             "versus lr",
             caption=texts.LR_CAPTION.format(problem=problem),
         )
-        doc.table(table[LR_TABLE_COLUMNS])
+        doc.table(table[LR_TABLE_COLUMNS], name=f"lr_{name}")

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.report.platform import platform_items
+
 _RUN_DEFAULTS: dict[str, Any] = {
     "problem": "?",
     "problem_name": "",
@@ -35,6 +37,7 @@ _RUN_DEFAULTS: dict[str, Any] = {
     "steps_to_tol": np.nan,
     "nfev_to_tol": np.nan,
     "njev_to_tol": np.nan,
+    "work_to_tol": np.nan,
     "rate": np.nan,
     "order": np.nan,
     "rate_theory": np.nan,
@@ -51,6 +54,7 @@ TRACE_COLUMNS = [
     "gap",
     "grad_norm",
     "njev",
+    "nfev",
     "time_s",
     "x0",
     "x1",
@@ -118,6 +122,6 @@ def settings(manifest: dict[str, Any]) -> list[tuple[str, str]]:
             ),
         ),
         ("versions", manifest.get("versions")),
-        ("platform", manifest.get("platform")),
     ]
-    return [(k, j(v)) for k, v in items if v not in (None, "", [], {})]
+    items = [(k, j(v)) for k, v in items if v not in (None, "", [], {})]
+    return items + platform_items(manifest.get("platform"))

@@ -1,6 +1,7 @@
 """The report as a list of blocks (headings, paragraphs, tables, images), rendered to
-report.md and to a self-contained index.html (inline CSS, images by relative path, no
-JavaScript), which opens from disk without a server."""
+report.md and to a self-contained index.html (inline CSS, images by relative path,
+plotly.js inlined once for the interactive figures), which opens from disk without a
+server or a network."""
 
 from __future__ import annotations
 
@@ -105,6 +106,17 @@ class Para:
 class Table:
     df: pd.DataFrame
     caption: str = ""
+    name: str = ""  # the file stem of its CSV and LaTeX copies; "" for none
+    raw: pd.DataFrame | None = None  # the numbers, unformatted, for the CSV
+
+
+@dataclass
+class Interactive:
+    """A plotly figure (``bench.report.interactive``): on the HTML page only."""
+
+    div_id: str
+    figure: dict[str, Any]
+    caption: str
 
 
 @dataclass
@@ -127,8 +139,17 @@ class Document:
     def para(self, text: str, note: bool = False) -> None:
         self.blocks.append(Para(text, note))
 
-    def table(self, df: pd.DataFrame, caption: str = "") -> None:
-        self.blocks.append(Table(formatted(df), caption))
+    def table(self, df: pd.DataFrame, caption: str = "", name: str = "") -> None:
+        """Add a table; with a ``name`` it is also written as tables/<name>.csv
+        and .tex (see ``tables``)."""
+        self.blocks.append(Table(formatted(df), caption, name, df))
+
+    def interactive(self, div_id: str, figure: dict[str, Any], caption: str) -> None:
+        self.blocks.append(Interactive(div_id, figure, caption))
+
+    def tables(self) -> list[Table]:
+        """The named tables, in page order."""
+        return [b for b in self.blocks if isinstance(b, Table) and b.name]
 
     def image(self, name: str, alt: str, caption: str) -> str:
         """Add an image; return its file stem, ``NN_name`` in the order of the page."""
@@ -175,12 +196,17 @@ def render_html(
 ) -> str:
     """index.html: a table of contents, then every block; each PNG links to itself
     (full size) and its caption to the ``vector`` files."""
+    from bench.report.interactive import plotly_js, to_div
+
     e = html.escape
+    plots = any(isinstance(b, Interactive) for b in doc.blocks)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title)}</title><style>{CSS}</style></head><body>",
+        f"<title>{e(title)}</title><style>{CSS}</style>",
+        *([f'<script type="text/javascript">{plotly_js()}</script>'] if plots else []),
+        "</head><body>",
         f"<h1>{e(title)}</h1>",
         '<dl class="meta">',
     ]
@@ -207,6 +233,11 @@ def render_html(
             )
         elif isinstance(b, Image):
             out.append(_html_figure(b, vector))
+        elif isinstance(b, Interactive):
+            out.append(
+                f'<figure class="plot">{to_div(b.figure, b.div_id)}'
+                f"<figcaption>{e(b.caption)}</figcaption></figure>"
+            )
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

@@ -52,19 +52,20 @@ def failed_label(config: str, k: int, n: int) -> str:
 
 
 def convergence_data(
-    problem: str, tp: pd.DataFrame, rp: pd.DataFrame, styles: dict[str, int]
+    problem: str, rp: pd.DataFrame, traced: Traced, styles: dict[str, int]
 ) -> dict[str, Any]:
     """Median and 25-75% band over non-diverged starts, per config and panel.
 
-    ``curves[i][j]`` is (x, log10 q25, log10 median, log10 q75) of config i on panel
-    j (PANELS), finite points only, or None where nothing is left to draw.
+    ``traced`` is ``trace_runs`` of the problem's traces. ``curves[i][j]`` is (x,
+    log10 q25, log10 median, log10 q75) of config i on panel j (PANELS), finite
+    points only, or None where nothing is left to draw.
     """
     f_star = float(rp["f_star"].iloc[0]) if len(rp) else math.nan
     floor = gap_floor(f_star)
+    cols, runs = traced
     r_config, r_start = rp["config"].to_numpy(), rp["start"].to_numpy()
     r_dead = (rp["status"] == "diverged").to_numpy()
     configs = list(dict.fromkeys(r_config))
-    cols, runs = _trace_runs(tp, floor)
     labels, curves, banded = [], [], []
     for config in configs:
         mine = r_config == config
@@ -85,9 +86,11 @@ def convergence_data(
     }
 
 
-def _trace_runs(
-    tp: pd.DataFrame, floor: float
-) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[Any, slice]]]]:
+# a problem's trace columns and each config's runs as (start, rows): see trace_runs
+Traced = tuple[dict[str, np.ndarray], dict[str, list[tuple[Any, slice]]]]
+
+
+def trace_runs(tp: pd.DataFrame, floor: float) -> Traced:
     """The trace columns as numpy arrays, sorted by (config, start, step), with log
     gap and log gradient norm; and each config's runs as (start, rows) slices.
 
@@ -98,7 +101,7 @@ def _trace_runs(
     start = tp["start"].to_numpy()
     order = np.lexsort((tp["step"].to_numpy(float), start, config))
     config, start = config[order], start[order]
-    cols = {c: tp[c].to_numpy(float)[order] for c in ("step", "njev", "time_s")}
+    cols = {c: tp[c].to_numpy(float)[order] for c in ("step", "njev", "nfev", "time_s")}
     cols["gap"] = clip_log(tp["gap"].to_numpy(float)[order], floor)
     grad = tp["grad_norm"].to_numpy(float)[order]
     cols["grad_norm"] = clip_log(grad, _grad_floor(grad, cols["step"]))
@@ -145,7 +148,7 @@ def profile_data(
     """Each config's profile as a step curve over the drawn x range.
 
     A performance profile (``kind`` "perf") starts at tau = 1 on a log2 axis; a data
-    profile at half the smallest budget, on a log10 axis.
+    profile (or a runtime ECDF, "ecdf") at half the smallest budget, on a log10 axis.
     """
     vmax, vmin = prof.finite_max(), prof.finite_min()
     if kind == "perf":
@@ -161,7 +164,8 @@ def profile_data(
         steps.append((config, styles[config], x, y))
     return {
         "kind": kind,
-        "title": f"{title} ({prof.n_instances} instances)",
+        "title": f"{title} ({prof.n_instances} "
+        + ("triples)" if kind == "ecdf" else "instances)"),
         "xlabel": xlabel,
         "steps": steps,
         "xlim": (x_lo, x_hi),

@@ -3,6 +3,7 @@
     python -m bench.speed             # full run, a few minutes on 2 cores
     python -m bench.speed --quick     # smoke run: few starts, steps and repeats
     python -m bench.speed --json out.json
+    python -m bench.speed.memory      # peak RSS: 10,000 starts x 1,000 steps, thinned
 
 Everything is measured side by side in this one process (``bench.speed.clock``: the
 calls compared are timed in interleaved rounds, each sample lasts a few

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 
 import matplotlib
 
-from bench.report.figures import contour, convergence, lr, profiles
+from bench.report.figures import (
+    contour,
+    convergence,
+    cost,
+    ecdf,
+    kappa,
+    lr,
+    profiles,
+)
 from bench.report.figures.style import DRAW_RC, save
 from bench.report.tasks import FigureTask
 
@@ -20,6 +28,9 @@ _DRAW = {
     "contour": contour.draw,
     "profile": profiles.draw,
     "lr": lr.draw,
+    "kappa": kappa.draw,
+    "cost": cost.draw,
+    "ecdf": ecdf.draw,
 }
 
 

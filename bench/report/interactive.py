@@ -1,0 +1,258 @@
+"""The page's interactive figures: plotly figure dicts, drawn in the browser by
+plotly.js, which index.html inlines once (so it opens from disk, offline).
+
+Every control is plotly's own: update menus switch the axes (their buttons carry the
+data of each choice), a click on a legend entry hides or shows a config. The dicts are
+built directly (no ``plotly.graph_objects``, whose validation costs more than the
+report's figures), their arrays as plotly's typed-array specs, and hold at most about
+``2 POINTS`` points per curve.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.report.tasks import Traced, failed_label
+
+POINTS = 40  # per run: this many evenly spaced steps, and as many log-spaced ones
+# (trace column, label) the convergence explorer offers on each axis
+X_CHOICES = (
+    ("step", "step"),
+    ("njev", "gradient evaluations"),
+    ("nfev", "function evaluations"),
+    ("time_s", "seconds"),
+)
+Y_CHOICES = (("gap", "gap f - f*"), ("grad_norm", "gradient norm ||g||"))
+_DASH = {"-": "solid", "--": "dash", ":": "dot", "-.": "dashdot"}
+HOVER = "<b>%{fullData.name}</b><br>start {start}<br>x %{x:.4g}<br>y %{y:.3e}"
+
+
+def line_style(index: int) -> dict[str, str]:
+    """The plotly line of style ``index``: the static figures' colour and dashes."""
+    from matplotlib.colors import to_hex
+
+    from bench.report.figures.style import style
+
+    st = style(index)
+    return {"color": to_hex(st["color"]), "dash": _DASH[st["linestyle"]]}
+
+
+def typed(v: np.ndarray) -> dict[str, str]:
+    """An array as plotly.js's typed-array spec (float64, base64): an eighth of the
+    time of formatting its numbers in JSON, and shorter."""
+    data = np.ascontiguousarray(v, dtype="<f8").tobytes()
+    return {"dtype": "f8", "bdata": base64.b64encode(data).decode("ascii")}
+
+
+def _thin(n: int) -> np.ndarray:
+    """Row indices kept of a run of ``n`` rows: evenly spaced and log-spaced ones
+    (a log x axis needs the first steps), first and last always."""
+    if n <= 2 * POINTS:
+        return np.arange(n)
+    lin = np.linspace(0, n - 1, POINTS)
+    log = np.geomspace(1, n - 1, POINTS)
+    return np.unique(np.concatenate([[0], lin, log]).round().astype(int))
+
+
+def _menu(
+    buttons: list[dict[str, Any]], x: float, kind: str = "dropdown", active: int = 0
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "direction": "down" if kind == "dropdown" else "right",
+        "buttons": buttons,
+        "active": active,
+        "showactive": True,
+        "x": x,
+        "xanchor": "left",
+        "y": 1.16,
+        "yanchor": "top",
+        "pad": {"r": 4, "t": 2},
+        "font": {"size": 11},
+    }
+
+
+def _scale_menu(axis: str, x: float, log_first: bool) -> dict[str, Any]:
+    kinds = ["log", "linear"] if log_first else ["linear", "log"]
+    buttons = [
+        {
+            "label": f"{axis} {k}",
+            "method": "relayout",
+            "args": [{f"{axis}axis.type": k}],
+        }
+        for k in kinds
+    ]
+    return _menu(buttons, x, kind="buttons")
+
+
+def convergence_explorer(
+    problem: str, rp: pd.DataFrame, traced: Traced, styles: dict[str, int]
+) -> dict[str, Any]:
+    """Every start of every config on ``problem`` as one line, x and y chosen from
+    X_CHOICES and Y_CHOICES (log or linear each); a config's starts share one legend
+    entry. ``traced``: ``tasks.trace_runs`` of the problem's traces (gaps <= 0 at the
+    static figures' floor)."""
+    cols, runs = traced
+    r_config, r_dead = rp["config"].to_numpy(), (rp["status"] == "diverged").to_numpy()
+    data: list[dict[str, Any]] = []
+    xs: dict[str, list[np.ndarray]] = {c: [] for c, _ in X_CHOICES}
+    ys: dict[str, list[np.ndarray]] = {c: [] for c, _ in Y_CHOICES}
+    for config in dict.fromkeys(r_config):
+        mine = r_config == config
+        label = failed_label(config, int((mine & r_dead).sum()), int(mine.sum()))
+        for i, (start, rows) in enumerate(runs.get(config, [])):
+            keep = np.arange(rows.start, rows.stop)[_thin(rows.stop - rows.start)]
+            for c in xs:
+                xs[c].append(typed(cols[c][keep]))
+            for c in ys:
+                ys[c].append(typed(10.0 ** cols[c][keep]))
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": label,
+                    "legendgroup": config,
+                    "showlegend": i == 0,
+                    "line": {"width": 1.2, **line_style(styles[config])},
+                    "hovertemplate": HOVER.replace("{start}", str(start))
+                    + "<extra></extra>",
+                    "x": xs["step"][-1],
+                    "y": ys["gap"][-1],
+                }
+            )
+    x_menu = [
+        {
+            "label": f"x: {label}",
+            "method": "update",
+            "args": [{"x": xs[c]}, {"xaxis.title.text": label}],
+        }
+        for c, label in X_CHOICES
+    ]
+    y_menu = [
+        {
+            "label": f"y: {label}",
+            "method": "update",
+            "args": [{"y": ys[c]}, {"yaxis.title.text": label}],
+        }
+        for c, label in Y_CHOICES
+    ]
+    return {
+        "data": data,
+        "layout": {
+            "title": {"text": f"{problem}: every start", "x": 0.01, "y": 0.98},
+            "xaxis": {"title": {"text": "step"}, "type": "linear"},
+            "yaxis": {
+                "title": {"text": Y_CHOICES[0][1]},
+                "type": "log",
+                "exponentformat": "power",
+            },
+            "legend": {"title": {"text": "click: hide / show"}, "font": {"size": 10}},
+            "hovermode": "closest",
+            "height": 520,
+            "margin": {"t": 90, "r": 10},
+            "updatemenus": [
+                _menu(x_menu, 0.0),
+                _scale_menu("x", 0.27, log_first=False),
+                _menu(y_menu, 0.5),
+                _scale_menu("y", 0.74, log_first=True),
+            ],
+        },
+    }
+
+
+def profile_explorer(
+    profiles: list[dict[str, Any]], styles: dict[str, int]
+) -> dict[str, Any]:
+    """The profiles (``tasks.profile_data`` dicts, same configs in the same order)
+    in one figure: a menu picks the profile, buttons its x scale; one legend entry
+    per config."""
+    first = profiles[0]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": config,
+            "line": {"shape": "hv", "width": 1.6, **line_style(styles[config])},
+            "hovertemplate": "<b>%{fullData.name}</b><br>x %{x:.4g}<br>"
+            "fraction %{y:.3f}<extra></extra>",
+            "x": typed(x),
+            "y": typed(y),
+        }
+        for config, _, x, y in first["steps"]
+    ]
+    buttons = [
+        {
+            "label": p["title"],
+            "method": "update",
+            "args": [
+                {
+                    "x": [typed(s[2]) for s in p["steps"]],
+                    "y": [typed(s[3]) for s in p["steps"]],
+                },
+                {
+                    "xaxis.title.text": p["xlabel"],
+                    "xaxis.range": _log_range(p["xlim"]),
+                    "yaxis.title.text": _y_title(p["kind"]),
+                },
+            ],
+        }
+        for p in profiles
+    ]
+    return {
+        "data": data,
+        "layout": {
+            "xaxis": {
+                "title": {"text": first["xlabel"]},
+                "type": "log",
+                "range": _log_range(first["xlim"]),
+            },
+            "yaxis": {
+                "title": {"text": _y_title(first["kind"])},
+                "range": [-0.02, 1.02],
+            },
+            "legend": {"title": {"text": "click: hide / show"}, "font": {"size": 10}},
+            "hovermode": "closest",
+            "height": 480,
+            "margin": {"t": 70, "r": 10},
+            "updatemenus": [
+                _menu(buttons, 0.0),
+                _scale_menu("x", 0.6, log_first=True),
+            ],
+        },
+    }
+
+
+def _y_title(kind: str) -> str:
+    return "fraction of triples reached" if kind == "ecdf" else "fraction of instances"
+
+
+def _log_range(xlim: tuple[float, float]) -> list[float]:
+    """A log axis's range is in decades."""
+    return [math.log10(max(xlim[0], 1e-300)), math.log10(max(xlim[1], 1e-300))]
+
+
+def to_div(figure: dict[str, Any], div_id: str) -> str:
+    """The figure's div and the plotly call that draws it (plotly.js not included)."""
+    import plotly.io as pio
+
+    return pio.to_html(
+        figure,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        validate=False,
+        default_height=figure["layout"].get("height", 500),
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def plotly_js() -> str:
+    """plotly.js itself, as plotly ships it, for one inline script per page."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
