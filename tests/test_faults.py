@@ -383,3 +383,21 @@ def test_report_names_a_bad_manifest_in_one_line(run_copy, capsys):
     assert main(["report", str(run_copy)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"{run_copy / 'manifest.json'}: a manifest is" in err[0]
+
+
+def test_resume_refuses_a_plugin_whose_source_changed(tmp_path):
+    import hashlib
+
+    from bench.cli import resume
+
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("X = 1\n")
+    meta = {"plugins": [{"path": str(plugin),
+                         "sha256": hashlib.sha256(b"X = 1\n").hexdigest()}]}  # fmt: skip
+    resume.check_plugins(meta, tmp_path)  # unchanged: accepted
+    plugin.write_text("X = 2\n")
+    with pytest.raises(ValueError, match=f"plugin {plugin} changed since the run"):
+        resume.check_plugins(meta, tmp_path)
+    plugin.unlink()
+    with pytest.raises(ValueError, match=f"plugin {plugin} is gone"):
+        resume.check_plugins(meta, tmp_path)
