@@ -392,8 +392,8 @@ def test_resume_refuses_a_plugin_whose_source_changed(tmp_path):
 
     plugin = tmp_path / "mine.py"
     plugin.write_text("X = 1\n")
-    meta = {"plugins": [{"path": str(plugin),
-                         "sha256": hashlib.sha256(b"X = 1\n").hexdigest()}]}  # fmt: skip
+    digest = hashlib.sha256(b"X = 1\n").hexdigest()
+    meta = {"plugins": [{"path": str(plugin), "sha256": digest}]}
     resume.check_plugins(meta, tmp_path)  # unchanged: accepted
     plugin.write_text("X = 2\n")
     with pytest.raises(ValueError, match=f"plugin {plugin} changed since the run"):
