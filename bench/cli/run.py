@@ -183,7 +183,6 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.resume is not None:
         run_dir, meta, cells = resume.load(args)
         settings, suite_name = resume.settings(meta), str(meta.get("suite"))
-        settings["plugins"] = [p["path"] for p in meta.get("plugins") or []]
         resumed = (run_dir, meta)
     else:
         if args.out is not None and not args.out.strip():
