@@ -225,14 +225,16 @@ def test_builtin_suites_name_registered_things_only(name):
         from bench import peers
     except ImportError:  # pragma: no cover
         peers = None
+    from optimizers.theory import resolve
+
     for c in cells:
-        problems.get(c.problem, **c.problem_params)  # a known name, valid values
+        p = problems.get(c.problem, **c.problem_params)  # a known name, valid values
         if ":" in c.optimizer and not c.optimizer.startswith("optax:"):
             if peers is not None:
                 assert c.optimizer in peers.PEER_NAMES, (name, c.optimizer)
                 peers.check_peer(c.optimizer, c.optimizer_params)
-        else:
-            optimizers.get(c.optimizer, **c.optimizer_params)  # valid values
+        else:  # valid values (`theory` ones resolved from the problem)
+            optimizers.get(c.optimizer, **resolve(c.optimizer, c.optimizer_params, p))
 
 
 def test_default_suite_has_every_optimizer_a_peer_and_an_lr_sweep():
