@@ -155,15 +155,16 @@ def _default() -> Suite:
         "default",
         (
             Group(DEFAULT_PROBLEMS, SCALE_FREE, "no learning rate to tune"),
+            # few cells: `make run` has a budget (the lsq and scale suites go further)
             Group(
-                ("rosenbrock[n=2]", "wood", "logistic_regression"),
+                ("rosenbrock[n=2]", QUADRATIC),
                 ("newton_cg", "trust_ncg"),
                 "matrix-free Newton: Hessian-vector products",
             ),
             Group(
-                ("rosenbrock[n=2]", "helical_valley"),
+                ("rosenbrock[n=2]",),
                 ("gauss_newton", "levenberg_marquardt"),
-                "least squares on problems with a residual (all MGH: suite lsq)",
+                "least squares: Rosenbrock's residual",
             ),
             Group((QUADRATIC,), QUADRATIC_FIRST_ORDER, "L = 100: lr ~ 1/L, sweeps"),
             Group(
@@ -396,7 +397,7 @@ def _scale() -> Suite:
     sizes = "[100,1000,10000,100000]"
     big = (f"extended_rosenbrock[n={sizes}]", f"extended_powell[n={sizes}]",
            f"separable_quadratic[n={sizes}]", f"banded_quadratic[n={sizes}]",
-           "logistic_regression[n_features=[100,1000,10000],n_samples=200]",
+           "logistic_regression[n_features=[100,10000,100000],n_samples=200]",
            )  # fmt: skip
     small = tuple(s.replace(sizes, "[100,1000]") for s in big[:4])
     return Suite(
