@@ -261,7 +261,9 @@ def test_run_folder_times_are_per_start_run_s(tmp_path, capsys):
     for name, scale in (("base", 1.0), ("new", 1.0)):
         folder = tmp_path / name
         folder.mkdir()
-        runs = _runs().assign(run_s=[1e-3 * scale, 1.1e-3 * scale])
+        runs = _runs().assign(run_s=[1e-3 * scale, 1.1e-3 * scale],
+                              problem_name="rosenbrock", dim=2, optimizer="bfgs",
+                              final_f=1e-20)  # a run folder's required columns
         runs.drop(columns="inputs").to_parquet(folder / "runs.parquet")
         manifest = {
             "precision": "float64",
