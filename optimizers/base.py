@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from problems.base import check_name, defined_at
+from problems.base import build_registered, check_name
 
 # The oracle counters, in this order everywhere (StepInfo, the driver's counts, Trace,
 # the tables): adding a counter is a field of StepInfo and a name here.
@@ -154,20 +154,8 @@ def get(name: str, **params: Any) -> Optimizer:
             f"accepted: {', '.join(accepted) or '(none)'}"
             + (" (lr for learning_rate)" if "learning_rate" in accepted else "")
         )
-    try:
-        opt = fn(**params)
-    except (ValueError, TypeError):  # a bad value, said by the factory
-        raise
-    except Exception as exc:  # a plugin's bug: one line naming where
-        raise ValueError(
-            f"optimizer {name!r}: its factory ({defined_at(fn)}) raised "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
-    if not isinstance(opt, Optimizer):
-        raise ValueError(
-            f"optimizer {name!r}: its factory ({defined_at(fn)}) returned "
-            f"{type(opt).__name__}, not an optimizers.Optimizer"
-        )
+    opt = build_registered("optimizer", name, fn, params, Optimizer,
+                           "an optimizers.Optimizer")  # fmt: skip
     try:
         key = (name, tuple(sorted(opt.params.items())))
         hash(key)

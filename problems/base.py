@@ -352,22 +352,31 @@ def _cached(name: str, key: tuple[tuple[str, str, Any], ...]) -> Problem:
 
 
 def _build(name: str, params: dict[str, Any]) -> Problem:
-    fn = _REGISTRY[name]
+    return build_registered("problem", name, _REGISTRY[name], params, Problem,
+                            "a problems.Problem")  # fmt: skip
+
+
+def build_registered(kind: str, name: str, fn: Callable[..., Any],
+                     params: dict[str, Any], expected: type, what: str) -> Any:
+    """``fn(**params)`` for a registered factory (built-in or a plugin's): a bad value
+    (ValueError, TypeError) is the factory's own message; any other exception, or a
+    result that is not ``expected``, is one ValueError naming where ``fn`` is."""
+    role = "factory" if kind == "optimizer" else "constructor"
     try:
-        p = fn(**params)
-    except (ValueError, TypeError):  # a bad value, said by the constructor
+        out = fn(**params)
+    except (ValueError, TypeError):
         raise
     except Exception as exc:  # a plugin's bug: one line naming where
         raise ValueError(
-            f"problem {name!r}: its constructor ({defined_at(fn)}) raised "
+            f"{kind} {name!r}: its {role} ({defined_at(fn)}) raised "
             f"{type(exc).__name__}: {exc}"
         ) from None
-    if not isinstance(p, Problem):
+    if not isinstance(out, expected):
         raise ValueError(
-            f"problem {name!r}: its constructor ({defined_at(fn)}) returned "
-            f"{type(p).__name__}, not a problems.Problem"
+            f"{kind} {name!r}: its {role} ({defined_at(fn)}) returned "
+            f"{type(out).__name__}, not {what}"
         )
-    return p
+    return out
 
 
 def defined_at(fn: Callable[..., Any]) -> str:
