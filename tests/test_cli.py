@@ -374,6 +374,8 @@ def test_ctrl_c_keeps_finished_cells(tmp_path):
          "--starts", "1", "--steps", "20", "--no-report", "--out", str(out)],
         cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a background job's shell would pass SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120

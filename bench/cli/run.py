@@ -74,13 +74,14 @@ def _reliable_ctrl_c() -> Iterator[None]:
     tracing, and an exception raised there is printed and dropped ("Exception ignored
     in ..."), so a Ctrl-C could be lost. Inside a gc callback or a ``__del__`` this
     handler re-arms itself on a 20 ms timer (SIGALRM) instead of raising."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or not hasattr(signal, "setitimer")
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
     ):
-        yield  # not ours to change (e.g. SIGINT ignored in a background job)
+        yield  # signals can only be handled in the main thread
         return
+    # SIGINT ignored (a background job of a script) stays ignored; SIGTERM is ours
+    old_int = signal.getsignal(signal.SIGINT)
+    own_int = old_int is signal.default_int_handler
 
     def swallowing(frame: Any) -> bool:
         callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
@@ -101,12 +102,13 @@ def _reliable_ctrl_c() -> Iterator[None]:
     _RECEIVED[0] = signal.SIGINT
     old_alarm = signal.signal(signal.SIGALRM, handler)
     old_term = signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    if own_int:
+        signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGALRM, old_alarm)
         signal.signal(signal.SIGTERM, old_term)
 
