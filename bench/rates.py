@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from problems.classic import quadratic_spectrum
-
 
 def _usable(gaps: np.ndarray, floor: float) -> np.ndarray:
     """Indices of the prefix of steps whose gap is finite and above the rounding floor.
@@ -61,6 +59,8 @@ def theoretical_rate(
         return float("nan")
     if optimizer == "newton":
         return 0.0
+    from problems.classic import quadratic_spectrum  # imports jax: the report need not
+
     lam = quadratic_spectrum(
         problem_params["dim"], problem_params["kappa"], problem_params["spectrum"]
     )
