@@ -371,6 +371,10 @@ def test_ctrl_c_keeps_finished_cells(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench", "run", "--problems", "rosenbrock",
          "--optimizers", "bfgs", "newton", "gd[lr=[1e-4,2e-4,3e-4,4e-4,5e-4]]",
+         "lbfgs", "nesterov",
+         # compiled, not loaded from the cache: the families after the first take
+         # seconds, so the signal lands while the run is still going
+         "--no-cache",
          "--starts", "1", "--steps", "20", "--no-report", "--out", str(out)],
         cwd=tmp_path, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
@@ -399,7 +403,7 @@ def test_ctrl_c_keeps_finished_cells(tmp_path):
     assert "Traceback" not in err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "interrupted"
-    assert 1 <= len(manifest["cells"]) < 7
+    assert 1 <= len(manifest["cells"]) < 9
     assert len(pd.read_parquet(out / "runs.parquet")) >= 1
 
 
