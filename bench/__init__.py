@@ -17,12 +17,13 @@ else:  # read by jax when it is first imported
     os.environ["JAX_ENABLE_X64"] = "1"
 
 __all__ = ["Results", "Trace", "load", "run", "solve", "solve_batch"]
-_API = ("Results", "load", "run")  # bench/api.py; the others are bench/driver.py's
+_API = ("Results", "load", "run")  # bench/api.py
 
 
 def __getattr__(name: str):
     if name in __all__:
-        module = "bench.api" if name in _API else "bench.driver"
+        module = ("bench.api" if name in _API else "bench.driver" if name == "Trace"
+                  else "bench.solving")  # fmt: skip
         return getattr(importlib.import_module(module), name)
     if name in ("status", "driver", "runner", "timing", "xla", "cache", "results"):
         return importlib.import_module(f"bench.{name}")

@@ -12,7 +12,7 @@ import numpy as np
 import optimizers
 import problems
 from bench import thinning
-from bench.driver import check_tolerance
+from bench.solving import check_tolerance
 from bench.suites import CellSpec
 from optimizers.base import OPTAX_BUILT, OPTAX_PREFIX, check_count
 from optimizers.theory import THEORY, resolve, theory_keys

@@ -207,7 +207,7 @@ def _check_specs(suite: Suite, where: str) -> None:
 def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
     """Validate one run setting; ValueError saying what is accepted. ``where`` prefixes
     the message (a config file); ``name`` is how the setting was spelt (``--tol``)."""
-    from bench.driver import check_tolerance  # here: jax only when a run is checked
+    from bench.solving import check_tolerance  # here: jax only when a run is checked
     from optimizers.base import check_count
 
     prefix = f"{where}: " if where else ""

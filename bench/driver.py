@@ -32,7 +32,7 @@ from jax.flatten_util import ravel_pytree
 
 from bench import thinning, xla
 from bench.status import Status
-from optimizers.base import COUNTERS, Optimizer, check_count
+from optimizers.base import COUNTERS, Optimizer
 from problems.base import Problem, bind
 
 NO_BUDGET = np.iinfo(np.int32).max
@@ -377,54 +377,6 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     )
 
 
-def check_tolerance(name: str, value: Any) -> float:
-    """A finite number >= 0 (gtol, tol), else ValueError naming it."""
-    ok = isinstance(value, int | float | np.floating | np.integer)
-    ok = ok and not isinstance(value, bool)
-    if not (ok and np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def solve(
-    problem: Problem,
-    opt: Optimizer,
-    x0: Any = None,
-    num_steps: int = 500,
-    gtol: float = 1e-10,
-    trace: str = "full",
-) -> Trace:
-    """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0);
-    ``trace``: the steps kept as rows (full, every:K, log:N; ``Trace.step``)."""
-    x0 = np.asarray(problem.x0) if x0 is None else problem.check_x0(x0)
-    tb = solve_batch(problem, opt, x0[None], num_steps, gtol, trace)
-    return jax.tree.map(lambda v: v[0], tb)
-
-
-def solve_batch(
-    problem: Problem,
-    opt: Optimizer,
-    x0s: Any,
-    num_steps: int = 500,
-    gtol: float = 1e-10,
-    trace: str = "full",
-) -> Trace:
-    """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
-    opt.check_problem(problem)
-    x0s = check_starts(problem, x0s)
-    num_steps = check_count("num_steps", num_steps)
-    gtol = check_tolerance("gtol", gtol)
-    trace = thinning.check(trace, "trace")
-    lanes = x0s.shape[0]
-    batched = batch_data(problem, lanes)
-    data = problem.data
-    if batched:
-        data = jax.tree.map(lambda v: np.broadcast_to(v, (lanes,) + v.shape), data)
-    exe, _ = program(problem, opt, num_steps, lanes, data_batched=batched,
-                     trace=trace)  # fmt: skip
-    return settle(exe(args(problem, x0s, opt.hp(), data, gtol)), num_steps, trace)
-
-
 def batch_data(problem: Problem, lanes: int) -> bool:
     """Whether a program of ``lanes`` lanes takes the data with a lane axis: always
     with more than one lane, even where every lane shares one instance, because a
@@ -469,16 +421,3 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         step=steps,
         at_tol=ends[:, 2:],
     )
-
-
-def check_starts(problem: Problem, x0s: Any) -> np.ndarray:
-    """Validate a (k, dim) array of finite starting points; NumPy, in x0's dtype."""
-    arr = np.asarray(x0s, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] != problem.dim:
-        raise ValueError(
-            f"x0s must have shape (k, {problem.dim}) with k >= 1 for problem "
-            f"{problem.label}, got {arr.shape}"
-        )
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("x0s has non-finite entries")
-    return arr.astype(problem.x0.dtype)

@@ -236,11 +236,11 @@ def _no_optimizer_runs(*args, **kwargs):
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of the synthetic run, built with bench.solve/solve_batch disabled."""
     import bench
-    import bench.driver
+    import bench.solving
 
     run_dir = _synthetic(tmp_path_factory.mktemp("run") / "20250101_synthetic")
     with pytest.MonkeyPatch.context() as mp:
-        for mod in (bench, bench.driver):
+        for mod in (bench, bench.solving):
             mp.setattr(mod, "solve", _no_optimizer_runs)
             mp.setattr(mod, "solve_batch", _no_optimizer_runs)
         return build_report(run_dir, formats=VECTOR)

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.driver import check_starts, check_tolerance
 from bench.peers.common import PeerRun
+from bench.solving import check_starts, check_tolerance
 from optimizers.base import check_count
 from problems.base import Problem
 
