@@ -30,7 +30,7 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from bench import thinning, xla
+from bench import cache, exestore, thinning, xla
 from bench.status import Status
 from optimizers.base import COUNTERS, Optimizer
 from problems.base import Problem, bind
@@ -323,10 +323,16 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
     with _COMPILED_LOCK:
         if key in _COMPILED:
             return _COMPILED[key], 0.0
-    fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
     t0 = time.perf_counter()
-    exe = xla.compile_with_options(jax.jit(fn).lower(_arg_specs(problem, opt, lanes,
-                                                                data_batched)))
+    stored = exestore.key(key)
+    exe = exestore.load(stored)
+    if exe is not None:
+        cache.count_loaded(time.perf_counter() - t0)
+    else:
+        fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
+        exe = xla.compile_with_options(jax.jit(fn).lower(_arg_specs(problem, opt, lanes,
+                                                                    data_batched)))
+        exestore.save(stored, exe)
     seconds = time.perf_counter() - t0
     with _COMPILED_LOCK:
         exe = _COMPILED.setdefault(key, exe)

@@ -211,12 +211,15 @@ def _latest_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame()
-    seen: set[tuple[str, str]] = set()
+    seen = pd.MultiIndex.from_arrays([[], []])
     kept = []
     for f in reversed(frames):
-        cells = list(zip(f["problem"], f["config"], strict=True))
-        kept.append(f[[c not in seen for c in cells]])
-        seen.update(cells)
+        # compare cells, not rows: a trace part holds ~10^5 rows of a few cells
+        cells = pd.MultiIndex.from_frame(f[["problem", "config"]])
+        if len(seen):
+            f = f[~cells.isin(seen)]
+        kept.append(f)
+        seen = seen.union(cells.unique())
     return pd.concat(kept[::-1], ignore_index=True)
 
 

@@ -285,6 +285,9 @@ def rate_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_LR_ITEM = r"(?<=[\[,])lr=[^,\]]*,?"  # lr=VALUE and its comma in name[k=v,...]
+
+
 def lr_families(rp: pd.DataFrame, min_lrs: int = 3) -> dict[str, pd.DataFrame]:
     """The lr sweeps in one problem's runs: {family label: its runs}.
 
@@ -292,26 +295,14 @@ def lr_families(rp: pd.DataFrame, min_lrs: int = 3) -> dict[str, pd.DataFrame]:
     config label without lr); it counts as a sweep when it has >= ``min_lrs``
     different finite lr values.
     """
-    import functools
-    import json
-
-    from problems.base import make_label
-
-    @functools.cache  # a sweep repeats each (optimizer, params) pair once per start
-    def family(optimizer: str, params_json: str) -> str:
-        try:
-            params = json.loads(params_json or "{}")
-        except (TypeError, json.JSONDecodeError):
-            params = {}
-        params.pop("lr", None)
-        return make_label(optimizer, params)
-
     lr = rp["lr"].to_numpy(float)
     rp = rp[np.isfinite(lr) & (lr > 0)]  # drawn on a log axis
     if rp.empty:
         return {}
-    pairs = zip(rp["optimizer"].astype(str), rp["optimizer_params"], strict=True)
-    fam = pd.Series([family(o, p) for o, p in pairs], index=rp.index)
+    # the label grammar is problems.base.make_label's; taking lr out of the label
+    # here keeps the problems package (and so jax) out of the report's process
+    fam = rp["config"].astype(str).str.replace(_LR_ITEM, "", regex=True)
+    fam = fam.str.replace(",]", "]").str.replace("[]", "")
     out = {}
     for name, idx in fam.groupby(fam, sort=False).groups.items():
         g = rp.loc[idx]

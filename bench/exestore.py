@@ -1,0 +1,152 @@
+"""Compiled programs stored whole, so that a warm run skips tracing and lowering too.
+
+jax's persistent cache (bench/cache.py) is keyed by the lowered program, so a cache
+hit still pays for tracing and lowering: 0.13-0.5 s per program, most of a warm run's
+compile time. This store keys a program by what decides it instead: the names of the
+problem's and optimizer's functions (with anything their closures and defaults hold),
+the program's shapes and options, a digest of this project's source, the versions of
+jax, jaxlib and optax, the backend, device and CPU, and whether float64 is on. A
+program whose functions are not all this project's (a plugin, a notebook's Problem,
+an optax alias, a CUTEst problem from sif2jax) has no such key and takes jax's cache
+as before. Entries are ``exe-<sha256>-cache`` files in the persistent cache's folder,
+so they count towards its size limit and ``python -m bench cache --clear`` removes
+them; the store is on exactly when that cache is (``--no-cache`` turns both off).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import types
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+_OURS = ("bench", "optimizers", "problems")
+
+
+class _Unkeyable(Exception):
+    """A part of the program is not this project's: no stable key."""
+
+
+def _part(v: Any, depth: int = 0) -> Any:
+    """A stable, printable stand-in for one part of a program key."""
+    if depth > 8:
+        raise _Unkeyable
+    if v is None or isinstance(v, bool | int | float | str | bytes):
+        return v
+    if isinstance(v, np.dtype | type) and not isinstance(v, types.FunctionType):
+        return str(v)
+    if isinstance(v, tuple | list):
+        return tuple(_part(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((str(k), _part(x, depth + 1)) for k, x in v.items()))
+    if isinstance(v, jax.tree_util.PyTreeDef):
+        return str(v)
+    if isinstance(v, np.ndarray | jax.Array | np.generic):
+        a = np.asarray(v)
+        return ("array", str(a.dtype), a.shape, hashlib.sha256(a.tobytes()).hexdigest())
+    if isinstance(v, functools.partial):
+        return ("partial", _part(v.func, depth + 1), _part(v.args, depth + 1),
+                _part(v.keywords, depth + 1))  # fmt: skip
+    if isinstance(v, types.FunctionType):
+        module = v.__module__ or ""
+        if module.split(".")[0] not in _OURS:
+            raise _Unkeyable
+        cells = tuple(c.cell_contents for c in v.__closure__ or ())
+        return (module, v.__qualname__, v.__code__.co_firstlineno,
+                _part(cells, depth + 1), _part(v.__defaults__, depth + 1),
+                _part(v.__kwdefaults__, depth + 1))  # fmt: skip
+    raise _Unkeyable
+
+
+@functools.cache
+def _source_digest() -> str:
+    """sha256 over this project's Python files: any change of code gives new keys."""
+    h = hashlib.sha256()
+    for pkg in _OURS:
+        root = Path(__import__(pkg).__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@functools.cache
+def _platform() -> tuple:
+    import jaxlib
+
+    from bench import fingerprint, xla
+
+    try:
+        import optax
+
+        optax_version = optax.__version__
+    except ImportError:
+        optax_version = None
+    device = jax.devices()[0]
+    isa = fingerprint.cpu().get("isa") if device.platform == "cpu" else None
+    return (jax.__version__, jaxlib.__version__, optax_version, device.platform,
+            device.device_kind, tuple(isa or ()), os.environ.get("XLA_FLAGS", ""),
+            _part(xla.OPTIONS))  # fmt: skip
+
+
+def key(program_key: tuple) -> str | None:
+    """The store's key for ``driver.program_key``'s tuple; None when the program
+    holds a function that is not this project's."""
+    try:
+        parts = _part(program_key)
+    except _Unkeyable:
+        return None
+    x64 = bool(jax.config.jax_enable_x64)  # thread-local under jax.enable_x64(...)
+    text = repr((parts, x64, _platform(), _source_digest()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _folder() -> Path | None:
+    """The persistent cache's folder while it is on, else None."""
+    folder = jax.config.jax_compilation_cache_dir
+    return Path(folder) if folder and jax.config.jax_enable_compilation_cache else None
+
+
+def _path(k: str) -> Path | None:
+    folder = _folder()
+    return None if folder is None else folder / f"exe-{k}-cache"
+
+
+def load(k: str | None) -> Any | None:
+    """The stored program of key ``k``, or None (no entry, store off, or an entry
+    that no longer loads: it is then rewritten after the compile)."""
+    from jax.experimental import serialize_executable
+
+    path = None if k is None else _path(k)
+    if path is None or not path.is_file():
+        return None
+    try:
+        blob, in_tree, out_tree = pickle.loads(path.read_bytes())
+        exe = serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
+    except Exception:  # noqa: BLE001  (a damaged or foreign entry is a miss)
+        return None
+    os.utime(path)  # last use, for the cache's oldest-first pruning
+    return exe
+
+
+def save(k: str | None, exe: Any) -> None:
+    """Store ``exe`` under ``k`` (atomically); silently nothing when the store is
+    off or the folder is not writable: the program was compiled either way."""
+    from jax.experimental import serialize_executable
+
+    path = None if k is None else _path(k)
+    if path is None:
+        return
+    try:
+        data = pickle.dumps(serialize_executable.serialize(exe))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001  (the cache is an optimisation, never a failure)
+        return
