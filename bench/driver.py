@@ -330,9 +330,11 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
         cache.count_loaded(time.perf_counter() - t0)
     else:
         fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
-        exe = xla.compile_with_options(jax.jit(fn).lower(_arg_specs(problem, opt, lanes,
-                                                                    data_batched)))
-        exestore.save(stored, exe)
+        with cache.CompileStats(this_thread=True) as compiled:
+            exe = xla.compile_with_options(
+                jax.jit(fn).lower(_arg_specs(problem, opt, lanes, data_batched)))
+        if compiled.programs_from_cache == 0:  # see exestore.save
+            exestore.save(stored, exe)
     seconds = time.perf_counter() - t0
     with _COMPILED_LOCK:
         exe = _COMPILED.setdefault(key, exe)

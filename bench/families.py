@@ -5,6 +5,7 @@ arguments, and the worker threads that compile families ahead of the run."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -105,11 +106,15 @@ class Compiler:
     families compile; ``wait_idle`` lets the family's timings run with every worker
     idle, so that no compile shares the machine with a measurement."""
 
-    def __init__(self, families: list[Family]) -> None:
+    def __init__(self, families: list[Family], preload: Callable[[], Any] | None = None,
+                 ) -> None:  # fmt: skip
         self.families = families
         self.workers = max(1, min(4, os.cpu_count() or 1))
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="compile")
         self.futures: list[Future] = []
+        # imports for later (the peers' libraries), made while the first compile
+        # leaves this thread waiting; a failure shows when the peer runs
+        self.other = [] if preload is None else [self.pool.submit(preload)]
 
     def ahead(self) -> None:
         """Keep one compile in flight per worker, taking families in order."""
@@ -128,7 +133,7 @@ class Compiler:
             self.futures.append(self.pool.submit(nxt.compile))
 
     def wait_idle(self) -> None:
-        for f in self.futures:
+        for f in self.futures + self.other:
             f.exception()  # waits; errors surface in result()
 
     def close(self) -> None:

@@ -225,6 +225,7 @@ def run(
     skip: frozenset[tuple[str, str]] = frozenset(),
     timed: bool = True,
     executor: Any = None,
+    when_done: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -238,20 +239,21 @@ def run(
     cells that are done (not run again; their problems' contour data is stored
     again when the tables are consolidated). ``timed=False`` runs the batched
     programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN.
-    ``executor``: where families run (bench/cluster.py); None: here."""
+    ``executor``: where families run (bench/cluster.py); None: here. ``when_done``:
+    called once every family has finished, before the tables are consolidated."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout, skip, timed, executor)  # fmt: skip
+                        cell_timeout, skip, timed, executor, when_done)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout, skip, timed, executor) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, skip, timed, executor, when_done) -> pd.DataFrame:  # fmt: skip
     problems = {c.problem.label: c.problem for c in cells}
     cells = [c for c in cells if (c.problem.label, c.config) not in skip]
     meta = ledger.manifest(cells, settings, suite, command, resume, cell_timeout)
@@ -299,6 +301,8 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
                 done += len(fam_cells)
                 save()
             advance(len(cells), "done")
+            if when_done is not None:
+                when_done()
         except KeyboardInterrupt:
             save("interrupted")
             raise
@@ -312,7 +316,10 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
     family as it finishes. An error is recorded, never raised: the run goes on."""
     ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
-    compiler = Compiler(ours)
+    from bench import peers
+
+    names = [c.optimizer for c in peer_cells]
+    compiler = Compiler(ours, (lambda: peers.preload(names)) if names else None)
     try:
         for n, fam in enumerate(ours):
             announce(fam.cells)

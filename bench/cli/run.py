@@ -288,8 +288,8 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
             prepared, s = _tune(tune, prepared, s, out_dir, suite_name, command)
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
-                          cell_timeout=args.cell_timeout, skip=done,
-                          executor=executor)  # fmt: skip
+                          cell_timeout=args.cell_timeout, skip=done, executor=executor,
+                          when_done=_drawing_ahead(args))  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
@@ -304,6 +304,16 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
             file=sys.stderr,
         )
         return _interrupted_status()
+
+
+def _drawing_ahead(args) -> Any:
+    """What starts the report's drawing workers once the cells are done (None
+    without a report)."""
+    if args.no_report:
+        return None
+    from bench.report.draw import start_early
+
+    return start_early
 
 
 def _tune(tune: str, prepared: list, s: Any, out_dir: Path, suite_name: str,

@@ -5,7 +5,9 @@ and a pool of workers together. The workers come from a "forkserver", never from
 fork of this process: a parent that has used JAX holds threads that a fork would copy
 in a broken state. The server imports matplotlib and the figure code once, then forks
 each worker with them loaded. A worker receives one ``FigureTask`` (small arrays) and
-returns the files' bytes; this process writes them, each atomically.
+returns the files' bytes; this process writes them, each atomically. ``python -m bench
+run`` starts the workers (``start_early``) as soon as its last cell is timed, so that
+their imports overlap the consolidation of the tables rather than the drawing.
 
 Like every start method but fork, a worker re-imports the program's main script
 (``__mp_main__``). That is harmless for ``python -m bench`` and an interactive session
@@ -35,6 +37,9 @@ FORMATS = ("png", "svg", "pdf")
 # with fewer than ten, workers saved nothing and a short report waited for them.
 PARALLEL_MIN = 10
 _PRELOAD = ["bench.report.figures"]
+# Workers started ahead by ``start_early``: (how many, pool, starting thread); the
+# next Drawer of this process takes them.
+_EARLY: list[tuple[int, ProcessPoolExecutor, threading.Thread]] = []
 
 
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
@@ -57,6 +62,8 @@ def worker_count(n_figures: int, workers: int | None = None) -> int:
     per CPU but the one this process draws on."""
     if workers is not None:
         return max(0, min(int(workers), n_figures))
+    if _EARLY and n_figures >= 2:  # started ahead: their start costs nothing now
+        return _EARLY[0][0]
     cpus = os.cpu_count() or 1
     if n_figures < PARALLEL_MIN or cpus < 2 or not _main_is_importable():
         return 0
@@ -90,15 +97,13 @@ class Drawer:
         self.drawn_here = 0  # tasks drawn in this process (the rest by workers)
         self._pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
-        if workers > 0:
-            self._pool = ProcessPoolExecutor(workers, mp_context=_context())
-            # Starting a worker waits until the server has imported its modules
-            # (a second or two): do that in a thread while this one works on the
-            # tables.
-            self._starting = threading.Thread(
-                target=_start_workers, args=(self._pool, workers), daemon=True
-            )
-            self._starting.start()
+        early = _EARLY.pop() if _EARLY else None
+        if early is not None and workers > 0:
+            _, self._pool, self._starting = early
+        elif workers > 0:
+            self._pool, self._starting = _start_pool(workers)
+        elif early is not None:
+            early[1].shutdown(wait=False, cancel_futures=True)
 
     def add(self, task: FigureTask) -> None:
         self.tasks.append(task)
@@ -162,6 +167,26 @@ class Drawer:
         self.wait_for_workers()  # a pool still starting a process cannot shut down
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def start_early() -> None:
+    """Start the drawing workers now, in the background, for this process's next
+    Drawer (if a report of ``PARALLEL_MIN`` figures would get any): a run calls it
+    when its last cell is timed, so that the workers' imports overlap the tables'
+    consolidation instead of the drawing."""
+    n = worker_count(PARALLEL_MIN)
+    if n and not _EARLY:
+        _EARLY.append((n, *_start_pool(n)))
+
+
+def _start_pool(n: int) -> tuple[ProcessPoolExecutor, threading.Thread]:
+    """A pool of ``n`` workers and the thread starting them: starting a worker
+    waits until the server has imported its modules (a second or so), done in a
+    thread while this one works on the tables."""
+    pool = ProcessPoolExecutor(n, mp_context=_context())
+    starting = threading.Thread(target=_start_workers, args=(pool, n), daemon=True)
+    starting.start()
+    return pool, starting
 
 
 def _context() -> multiprocessing.context.BaseContext:
