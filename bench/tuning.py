@@ -127,3 +127,24 @@ def tuned_cells(cells: list[Cell], chosen: pd.DataFrame, key: str) -> list[Cell]
     best = dict(zip(chosen["default_config"] + "@" + chosen["problem"], chosen["tuned"],
                     strict=True))  # fmt: skip
     return [with_value(c, key, best[f"{c.config}@{c.problem.label}"]) for c in cells]
+
+
+def tune_then_rerun(tune: str, prepared: list[Cell], s, out_dir, suite_name: str,
+                    command: list[str], say) -> tuple[list[Cell], object]:  # fmt: skip
+    """Run the grid of ``tune`` into out_dir/tune, write tuning.parquet; return the
+    cells (defaults and tuned) and settings (the next seed: fresh starts) of the
+    rerun. ``say``: prints a line for the user."""
+    from bench import results, runner
+
+    key, values = parse_tune(tune)
+    tunable_cells = tunable(prepared, key)
+    cells = grid(tunable_cells, key, values)
+    say(f"tuning {key} over {len(values)} values ({values[0]:g}..{values[-1]:g}): "
+        f"{len(cells)} cells -> {out_dir / 'tune'}")  # fmt: skip
+    grid_runs = runner.run(cells, s, out_dir / "tune", f"{suite_name}-tune", command)
+    chosen = choose(grid_runs, tunable_cells, key)
+    results.write_parquet(chosen, out_dir / "tuning.parquet")
+    both = {(c.problem.label, c.config): c for c in prepared}
+    for c in tuned_cells(tunable_cells, chosen, key):
+        both.setdefault((c.problem.label, c.config), c)
+    return list(both.values()), dataclasses.replace(s, seed=s.seed + 1)

@@ -275,17 +275,16 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
         executor.cache_dir = jax.config.jax_compilation_cache_dir
     console = _console()
     what = "resuming:" if resumed else f"suite {suite_name}:"
-    console.print(
-        f"{what} {n_cells} cells ({n_probs} problems, "
-        f"{n_configs} configs), {s.starts} starts, {s.num_steps} steps, "
-        f"gtol={s.gtol:g}, tol={s.tol:g}, {s.precision} -> {out_dir}",
-        highlight=False,
-        markup=False,
-    )
+    _say(f"{what} {n_cells} cells ({n_probs} problems, {n_configs} configs), "
+         f"{s.starts} starts, {s.num_steps} steps, gtol={s.gtol:g}, tol={s.tol:g}, "
+         f"{s.precision} -> {out_dir}")  # fmt: skip
     command = [_prog(), *argv]
     try:
         if tune:
-            prepared, s = _tune(tune, prepared, s, out_dir, suite_name, command)
+            from bench.tuning import tune_then_rerun
+
+            prepared, s = tune_then_rerun(tune, prepared, s, out_dir, suite_name,
+                                          command, _say)  # fmt: skip
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
                           cell_timeout=args.cell_timeout, skip=done, executor=executor,
@@ -306,6 +305,11 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
         return _interrupted_status()
 
 
+def _say(line: str) -> None:
+    """One line to the user, as written (no rich markup or highlighting)."""
+    _console().print(line, highlight=False, markup=False)
+
+
 def _drawing_ahead(args) -> Any:
     """What starts the report's drawing workers once the cells are done (None
     without a report)."""
@@ -314,32 +318,6 @@ def _drawing_ahead(args) -> Any:
     from bench.report.draw import start_early
 
     return start_early
-
-
-def _tune(tune: str, prepared: list, s: Any, out_dir: Path, suite_name: str,
-          command: list[str]) -> tuple[list, Any]:  # fmt: skip
-    """Run the tuning grid into out_dir/tune, write tuning.parquet; return the cells
-    (defaults and tuned) and settings (the next seed: fresh starts) of the rerun."""
-    import dataclasses
-
-    from bench import results, runner, tuning
-
-    key, values = tuning.parse_tune(tune)
-    tunable = tuning.tunable(prepared, key)
-    cells = tuning.grid(tunable, key, values)
-    _console().print(
-        f"tuning {key} over {len(values)} values ({values[0]:g}..{values[-1]:g}): "
-        f"{len(cells)} cells -> {out_dir / 'tune'}",
-        highlight=False,
-        markup=False,
-    )
-    grid_runs = runner.run(cells, s, out_dir / "tune", f"{suite_name}-tune", command)
-    chosen = tuning.choose(grid_runs, tunable, key)
-    results.write_parquet(chosen, out_dir / "tuning.parquet")
-    both = {(c.problem.label, c.config): c for c in prepared}
-    for c in tuning.tuned_cells(tunable, chosen, key):
-        both.setdefault((c.problem.label, c.config), c)
-    return list(both.values()), dataclasses.replace(s, seed=s.seed + 1)
 
 
 def _finish(
