@@ -32,6 +32,7 @@ from jax.flatten_util import ravel_pytree
 
 from bench import thinning, xla
 from bench.status import Status
+from bench.targets import TARGETS
 from optimizers.base import COUNTERS, Optimizer
 from problems.base import Problem, bind
 
@@ -39,6 +40,8 @@ NO_BUDGET = np.iinfo(np.int32).max
 # ticks per step a line search may take at most (its trial limit, plus one)
 _MAX_TRIALS = 41
 _NJEV = COUNTERS.index("njev")
+# f levels each lane records its first row at or below: the tolerance, then TARGETS
+MARKS = 1 + len(TARGETS)
 
 
 class Trace(NamedTuple):
@@ -61,7 +64,9 @@ class Trace(NamedTuple):
     n_steps: jax.Array | None = None  # iterations taken, per run
     step: jax.Array | None = None  # the step each row holds (0..n unless thinned)
     at_tol: jax.Array | None = None  # per run: step and COUNTERS at the first
-    # row with f <= f_tol (-1: none): exact whatever the thinning
+    # row with f <= f_tol[:, 0] (-1: none): exact whatever the thinning
+    at_targets: jax.Array | None = None  # per run and target of bench.targets:
+    # (len(TARGETS), 1 + len(COUNTERS)), the same record for each target's level
 
 
 class _Lane(NamedTuple):
@@ -70,7 +75,8 @@ class _Lane(NamedTuple):
     k: jax.Array  # iterations taken
     status: jax.Array  # Status code; RUNNING until the lane stops
     idle: jax.Array  # the last iteration left x unchanged
-    at_tol: jax.Array  # (1 + len(COUNTERS),) step, counts at the first f <= f_tol
+    at_tol: jax.Array  # (MARKS, 1 + len(COUNTERS)) step, counts at the first
+    # f <= each f_tol (-1: not yet)
 
 
 class Args(NamedTuple):
@@ -82,7 +88,7 @@ class Args(NamedTuple):
     gtol: Any  # scalar
     f_target: Any  # (L,): stop at f <= f_target (-inf: never)
     max_njev: Any  # scalar int32
-    f_tol: Any  # (L,): record the first row with f <= f_tol (-inf: never)
+    f_tol: Any  # (L, MARKS): record the first row with f <= each (-inf: never)
 
 
 class Raw(NamedTuple):
@@ -92,7 +98,8 @@ class Raw(NamedTuple):
     values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
     counts: jax.Array  # (L, rows, len(COUNTERS)): cumulative oracle calls
     x: jax.Array  # (L, n) final iterates
-    ends: jax.Array  # (L, 2 + 1 + len(COUNTERS)): Status code, iterations, at_tol
+    ends: jax.Array  # (L, 2 + MARKS (1 + len(COUNTERS))): Status code, iterations,
+    # at_tol flattened (in one output: each output costs)
 
 
 def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
@@ -104,10 +111,10 @@ def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
 
 
 def _at_tol(lane: _Lane, row: tuple, wrote, f_tol) -> jax.Array:
-    """The lane's first-row-within-tolerance record after writing ``row``."""
-    first = wrote & (lane.at_tol[0] < 0) & (row[0][0] <= f_tol)
+    """The lane's first-row-at-or-below-each-level records after writing ``row``."""
+    first = wrote & (lane.at_tol[:, 0] < 0) & (row[0][0] <= f_tol)  # (MARKS,)
     record = jnp.concatenate([lane.k[None], lane.counts]).astype(lane.at_tol.dtype)
-    return jnp.where(first, record, lane.at_tol)
+    return jnp.where(first[:, None], record, lane.at_tol)
 
 
 def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
@@ -121,7 +128,7 @@ def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
     # init evaluates f and g once (Optimizer's contract)
     start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
     return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False),
-                 jnp.full(1 + len(COUNTERS), -1, jnp.int32))  # fmt: skip
+                 jnp.full((MARKS, 1 + len(COUNTERS)), -1, jnp.int32))  # fmt: skip
 
 
 def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
@@ -284,8 +291,8 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         lanes = unpack(packed)
         status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
                            lanes.status)  # fmt: skip
-        ends = jnp.concatenate([status[:, None], lanes.k[:, None], lanes.at_tol],
-                               axis=1)  # fmt: skip
+        ends = jnp.concatenate([status[:, None], lanes.k[:, None],
+                                lanes.at_tol.reshape(lanes_n, -1)], axis=1)  # fmt: skip
         return Raw(*bufs, lanes.state.x, ends)
 
     return run
@@ -352,7 +359,7 @@ def _arg_specs(problem: Problem, opt: Optimizer, lanes: int, data_batched: bool)
         gtol=spec(()),
         f_target=spec((lanes,)),
         max_njev=spec((), np.int32),
-        f_tol=spec((lanes,)),
+        f_tol=spec((lanes, MARKS)),
     )
 
 
@@ -365,7 +372,7 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     dtype = problem.x0.dtype
     lanes = x0s.shape[0]
     target = np.full(lanes, -np.inf) if f_target is None else f_target
-    tol = np.full(lanes, -np.inf) if f_tol is None else f_tol
+    tol = np.full((lanes, MARKS), -np.inf) if f_tol is None else f_tol
     return Args(
         x0=np.asarray(x0s, dtype),
         hp={k: np.broadcast_to(np.asarray(v, dtype), (lanes,)) for k, v in hp.items()},
@@ -394,6 +401,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     values, counts = np.array(raw.values), np.array(raw.counts)  # writable copies
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
+    marks = ends[:, 2:].reshape(len(ends), MARKS, -1)
     if thinning.check(trace) == "full":
         kept = np.arange(values.shape[1])
     else:
@@ -419,5 +427,6 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         status=status,
         n_steps=k,
         step=steps,
-        at_tol=ends[:, 2:],
+        at_tol=marks[:, 0],
+        at_targets=marks[:, 1:],
     )
