@@ -58,7 +58,8 @@ class Family:
         opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
         with cache.CompileStats(this_thread=True) as stats:
             _, a = driver.program(p, opt, n, self.lanes, self.record_path,
-                                  self.batched_data, self.s.trace)  # fmt: skip
+                                  self.batched_data, self.s.trace,
+                                  targets=True)  # fmt: skip
             _, b = (driver.program(p, opt, n, 1, trace=self.s.trace) if self.timed
                     else (None, 0.0))  # fmt: skip
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0

@@ -41,8 +41,8 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     cell timeout raises there)."""
     s, first = fam.s, fam.first
     n = s.num_steps
-    batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
-                              fam.record_path, fam.batched_data, s.trace)  # fmt: skip
+    batch, _ = driver.program(first.problem, first.opt, n, fam.lanes, fam.record_path,
+                              fam.batched_data, s.trace, targets=True)  # fmt: skip
     bargs = fam.batch_args()
     tr = driver.settle(batch(bargs), n, s.trace)
     between_calls()
