@@ -28,10 +28,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
-from jax.flatten_util import ravel_pytree
 
 from bench import cache, exestore, thinning, xla
+from bench.lanes import over_lanes, packing
 from bench.status import Status
+from bench.targets import TARGETS
 from optimizers.base import COUNTERS, Optimizer
 from problems.base import Problem, bind
 
@@ -39,6 +40,8 @@ NO_BUDGET = np.iinfo(np.int32).max
 # ticks per step a line search may take at most (its trial limit, plus one)
 _MAX_TRIALS = 41
 _NJEV = COUNTERS.index("njev")
+# f levels each lane records its first row at or below: the tolerance, then TARGETS
+MARKS = 1 + len(TARGETS)
 
 
 class Trace(NamedTuple):
@@ -61,7 +64,8 @@ class Trace(NamedTuple):
     n_steps: jax.Array | None = None  # iterations taken, per run
     step: jax.Array | None = None  # the step each row holds (0..n unless thinned)
     at_tol: jax.Array | None = None  # per run: step and COUNTERS at the first
-    # row with f <= f_tol (-1: none): exact whatever the thinning
+    # row with f <= f_tol[:, 0] (-1: none): exact whatever the thinning
+    at_targets: jax.Array | None = None  # the same per target: f <= f_tol[:, 1:]
 
 
 class _Lane(NamedTuple):
@@ -70,7 +74,7 @@ class _Lane(NamedTuple):
     k: jax.Array  # iterations taken
     status: jax.Array  # Status code; RUNNING until the lane stops
     idle: jax.Array  # the last iteration left x unchanged
-    at_tol: jax.Array  # (1 + len(COUNTERS),) step, counts at the first f <= f_tol
+    at_tol: jax.Array  # (marks, 1 + len(COUNTERS)): step, counts at first f <= f_tol
 
 
 class Args(NamedTuple):
@@ -82,7 +86,7 @@ class Args(NamedTuple):
     gtol: Any  # scalar
     f_target: Any  # (L,): stop at f <= f_target (-inf: never)
     max_njev: Any  # scalar int32
-    f_tol: Any  # (L,): record the first row with f <= f_tol (-inf: never)
+    f_tol: Any  # (L, 1 or MARKS): record the first row with f <= each (-inf: never)
 
 
 class Raw(NamedTuple):
@@ -92,7 +96,7 @@ class Raw(NamedTuple):
     values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
     counts: jax.Array  # (L, rows, len(COUNTERS)): cumulative oracle calls
     x: jax.Array  # (L, n) final iterates
-    ends: jax.Array  # (L, 2 + 1 + len(COUNTERS)): Status code, iterations, at_tol
+    ends: jax.Array  # (L, 2 + marks (1 + len(COUNTERS))): status, iterations, at_tol
 
 
 def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
@@ -104,13 +108,14 @@ def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
 
 
 def _at_tol(lane: _Lane, row: tuple, wrote, f_tol) -> jax.Array:
-    """The lane's first-row-within-tolerance record after writing ``row``."""
-    first = wrote & (lane.at_tol[0] < 0) & (row[0][0] <= f_tol)
+    """The lane's records after writing ``row``: per level of f_tol, its first row
+    at or below that level."""
+    first = wrote & (lane.at_tol[:, 0] < 0) & (row[0][0] <= f_tol)  # (marks,)
     record = jnp.concatenate([lane.k[None], lane.counts]).astype(lane.at_tol.dtype)
-    return jnp.where(first, record, lane.at_tol)
+    return jnp.where(first[:, None], record, lane.at_tol)
 
 
-def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
+def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target, marks: int) -> _Lane:
     state = opt.init(oracles, x0, hp)
     g_norm = jnp.linalg.norm(state.g)
     bad = ~(jnp.isfinite(state.f) & jnp.isfinite(g_norm))  # f(x0) = nan, say
@@ -121,7 +126,7 @@ def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
     # init evaluates f and g once (Optimizer's contract)
     start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
     return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False),
-                 jnp.full(1 + len(COUNTERS), -1, jnp.int32))  # fmt: skip
+                 jnp.full((marks, 1 + len(COUNTERS)), -1, jnp.int32))  # fmt: skip
 
 
 def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
@@ -151,46 +156,6 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     ).astype(jnp.int32)  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
     return _Lane(state, counts, k, status, idle, lane.at_tol), alpha, ended
-
-
-def _packing(lane: _Lane):
-    """(pack, unpack) between a batch of lanes and two (L, k) arrays, one of the
-    lanes' floating-point leaves and one of the others (integers and flags, exact)."""
-    leaves, tree = jax.tree.flatten(lane)
-    is_float = [jnp.issubdtype(v.dtype, jnp.floating) for v in leaves]
-
-    def split(vs):
-        return ([v for v, f in zip(vs, is_float, strict=True) if f],
-                [v for v, f in zip(vs, is_float, strict=True) if not f])  # fmt: skip
-
-    floats, others = split(leaves)
-    _, unravel_f = ravel_pytree(floats)
-    _, unravel_o = ravel_pytree(others)
-
-    def pack_one(lane):
-        f, o = split(jax.tree.leaves(lane))
-        return ravel_pytree(f)[0], ravel_pytree(o)[0]
-
-    def unpack_one(packed):
-        fs, os_ = iter(unravel_f(packed[0])), iter(unravel_o(packed[1]))
-        return tree.unflatten([next(fs) if f else next(os_) for f in is_float])
-
-    return jax.vmap(pack_one), jax.vmap(unpack_one)
-
-
-def _over_lanes(fn, in_axes: tuple, lanes: int):
-    """``jax.vmap(fn)``, except for one lane: then fn runs unbatched, so that a
-    ``lax.cond`` stays a branch (vmap turns it into a select that evaluates both
-    sides: a Hessian on every line-search trial, say)."""
-    if lanes > 1:
-        return jax.vmap(fn, in_axes=in_axes)
-
-    def one(*args):
-        args = [a if ax is None else jax.tree.map(lambda v: v[0], a)
-                for a, ax in zip(args, in_axes, strict=True)]  # fmt: skip
-        return jax.tree.map(lambda v: jnp.asarray(v)[None], fn(*args))
-
-    return one
 
 
 def _slot(slots, step):
@@ -234,7 +199,8 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         axes = (0, 0, 0, 0, data_axis)
 
         def start(x0, hp, f_target, f_tol, data):
-            lane = _start(opt, bind(family, data), x0, hp, a.gtol, f_target)
+            lane = _start(opt, bind(family, data), x0, hp, a.gtol, f_target,
+                          f_tol.shape[0])  # fmt: skip
             row = _row(lane, jnp.zeros((), x0.dtype), record_path)
             return lane._replace(at_tol=_at_tol(lane, row, True, f_tol)), row
 
@@ -244,7 +210,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             row = _row(lane, alpha, record_path)
             return lane._replace(at_tol=_at_tol(lane, row, wrote, f_tol)), row, wrote
 
-        lanes, row0 = _over_lanes(start, axes, lanes_n)(a.x0, a.hp, a.f_target,
+        lanes, row0 = over_lanes(start, axes, lanes_n)(a.x0, a.hp, a.f_target,
                                                         a.f_tol, a.data)  # fmt: skip
         bufs = tuple(
             jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
@@ -255,7 +221,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         # and flags): every array a loop carries costs a copy and a dispatch before
         # it starts, and a BFGS lane is ~25 arrays (a call of its one-lane program
         # took 160-340 us with them, 60 us packed).
-        pack, unpack = _packing(jax.tree.map(lambda v: v[0], lanes))
+        pack, unpack = packing(jax.tree.map(lambda v: v[0], lanes))
 
         def cond(c):
             t, packed, _ = c
@@ -263,7 +229,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
 
         def body(c):
             t, packed, bufs = c
-            lanes, rows, wrote = _over_lanes(tick, axes, lanes_n)(
+            lanes, rows, wrote = over_lanes(tick, axes, lanes_n)(
                 unpack(packed), a.hp, a.f_target, a.f_tol, a.data
             )
             if opt.searches:  # each lane at its own row, if it wrote one
@@ -284,8 +250,8 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         lanes = unpack(packed)
         status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
                            lanes.status)  # fmt: skip
-        ends = jnp.concatenate([status[:, None], lanes.k[:, None], lanes.at_tol],
-                               axis=1)  # fmt: skip
+        ends = jnp.concatenate([status[:, None], lanes.k[:, None],
+                                lanes.at_tol.reshape(lanes_n, -1)], axis=1)  # fmt: skip
         return Raw(*bufs, lanes.state.x, ends)
 
     return run
@@ -300,26 +266,28 @@ STATS = {"programs": 0, "seconds": 0.0}
 
 
 def program_key(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
-                record_path: bool, data_batched: bool,
-                trace: str = "full") -> tuple:  # fmt: skip
+                record_path: bool, data_batched: bool, trace: str = "full",
+                targets: bool = False) -> tuple:  # fmt: skip
     """What decides a compiled program: the problem family and its data's shapes,
     the optimizer's functions and run-time hyperparameter names, and the shapes."""
     leaves, tree = jax.tree.flatten(problem.data)
     data_shapes = tuple((np.shape(v), np.asarray(v).dtype) for v in leaves)
     return (problem.family, tree, data_shapes, data_batched, opt.init, opt.step,
             opt.searches, opt.hyper, num_steps, lanes, problem.x0.shape,
-            problem.x0.dtype, record_path, thinning.check(trace))  # fmt: skip
+            problem.x0.dtype, record_path, thinning.check(trace), targets)  # fmt: skip
 
 
 def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
             record_path: bool = False, data_batched: bool = False,
-            trace: str = "full") -> tuple[Any, float]:  # fmt: skip
+            trace: str = "full",
+            targets: bool = False) -> tuple[Any, float]:  # fmt: skip
     """The compiled program for this family and shape, and the seconds spent making
     it now (0.0 when this process already had it). ``trace``: which steps are rows
-    (bench/thinning.py). Thread-safe: the runner compiles the next family's program
-    on a worker thread."""
+    (bench/thinning.py); ``targets``: record the first row at each target's level
+    too (``Args.f_tol`` of MARKS columns, not 1: each costs the loop a little).
+    Thread-safe: the runner compiles the next family's program on a worker thread."""
     key = program_key(problem, opt, num_steps, lanes, record_path, data_batched,
-                      trace)  # fmt: skip
+                      trace, targets)  # fmt: skip
     with _COMPILED_LOCK:
         if key in _COMPILED:
             return _COMPILED[key], 0.0
@@ -330,9 +298,9 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
         cache.count_loaded(time.perf_counter() - t0)
     else:
         fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
+        specs = _arg_specs(problem, opt, lanes, data_batched, MARKS if targets else 1)
         with cache.CompileStats(this_thread=True) as compiled:
-            exe = xla.compile_with_options(
-                jax.jit(fn).lower(_arg_specs(problem, opt, lanes, data_batched)))
+            exe = xla.compile_with_options(jax.jit(fn).lower(specs))
         if compiled.programs_from_cache == 0:  # see exestore.save
             exestore.save(stored, exe)
     seconds = time.perf_counter() - t0
@@ -343,7 +311,8 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
     return exe, seconds
 
 
-def _arg_specs(problem: Problem, opt: Optimizer, lanes: int, data_batched: bool):
+def _arg_specs(problem: Problem, opt: Optimizer, lanes: int, data_batched: bool,
+               marks: int):  # fmt: skip
     dtype = problem.x0.dtype
 
     def spec(shape, dt=dtype):
@@ -360,7 +329,7 @@ def _arg_specs(problem: Problem, opt: Optimizer, lanes: int, data_batched: bool)
         gtol=spec(()),
         f_target=spec((lanes,)),
         max_njev=spec((), np.int32),
-        f_tol=spec((lanes,)),
+        f_tol=spec((lanes, marks)),
     )
 
 
@@ -373,7 +342,7 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     dtype = problem.x0.dtype
     lanes = x0s.shape[0]
     target = np.full(lanes, -np.inf) if f_target is None else f_target
-    tol = np.full(lanes, -np.inf) if f_tol is None else f_tol
+    tol = np.full((lanes, 1), -np.inf) if f_tol is None else f_tol
     return Args(
         x0=np.asarray(x0s, dtype),
         hp={k: np.broadcast_to(np.asarray(v, dtype), (lanes,)) for k, v in hp.items()},
@@ -402,6 +371,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     values, counts = np.array(raw.values), np.array(raw.counts)  # writable copies
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
+    marks = ends[:, 2:].reshape(len(ends), -1, 1 + len(COUNTERS))
     if thinning.check(trace) == "full":
         kept = np.arange(values.shape[1])
     else:
@@ -427,5 +397,6 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         status=status,
         n_steps=k,
         step=steps,
-        at_tol=ends[:, 2:],
+        at_tol=marks[:, 0],
+        at_targets=marks[:, 1:] if marks.shape[1] > 1 else None,
     )

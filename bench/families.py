@@ -59,7 +59,8 @@ class Family:
         opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
         with cache.CompileStats(this_thread=True) as stats:
             _, a = driver.program(p, opt, n, self.lanes, self.record_path,
-                                  self.batched_data, self.s.trace)  # fmt: skip
+                                  self.batched_data, self.s.trace,
+                                  targets=True)  # fmt: skip
             _, b = (driver.program(p, opt, n, 1, trace=self.s.trace) if self.timed
                     else (None, 0.0))  # fmt: skip
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
@@ -73,7 +74,8 @@ class Family:
         data = self.first.problem.data
         if self.batched_data:
             data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
-        f_tol = np.repeat([tol_target(c.problem, s.tol) for c in self.cells], s.starts)
+        f_tol = np.repeat([f_levels(c.problem, s.tol) for c in self.cells], s.starts,
+                          axis=0)  # fmt: skip
         return driver.args(self.first.problem, x0s, hp, data, s.gtol,
                            max_njev=s.max_njev, f_tol=f_tol)  # fmt: skip
 
@@ -92,6 +94,19 @@ def tol_target(problem, tol: float) -> float:
     if problem.f_star is None:
         return -np.inf
     return problem.f_star + solved_threshold(problem.f_star, tol)
+
+
+def f_levels(problem, tol: float) -> np.ndarray:
+    """The f levels whose first row the loop records (``driver.Args.f_tol``): the
+    tolerance's, then f* + t max(1, |f*|) for each t of bench.targets.TARGETS; -inf
+    where f* is unknown (it is the best f found, known only after the run)."""
+    from bench.targets import TARGETS
+
+    if problem.f_star is None:
+        return np.full(1 + len(TARGETS), -np.inf)
+    scale = max(1.0, abs(problem.f_star))
+    return np.array([tol_target(problem, tol)]
+                    + [problem.f_star + t * scale for t in TARGETS])  # fmt: skip
 
 
 def _stack(datas: list[Any]) -> Any:

@@ -73,9 +73,10 @@ def record(meta, out_dir, cells, tables, error) -> bool:
         run_id = meta["run_id"]
         key = rundir.family_key([(c.problem.label, c.config) for c in cells])
         runs_path, traces_path = rundir.part_paths(out_dir, key)
-        runs = pd.concat([r for r, _ in tables], ignore_index=True)
-        traces = pd.concat([t for _, t in tables], ignore_index=True)
+        runs, traces, targets = (concat([t[i] for t in tables]) for i in range(3))
         results.write_table(traces, traces_path, run_id)
+        if len(targets):  # none where f* is best-found: read from the traces then
+            results.write_table(targets, rundir.targets_part(out_dir, key), run_id)
         results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
     for cell in cells:
         entry = {"problem": cell.problem.label, "config": cell.config}
@@ -85,6 +86,12 @@ def record(meta, out_dir, cells, tables, error) -> bool:
             entry.update(status="done", error=None)
         meta["cells"].append(entry)
     return error is not None
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames as one, leaving out empty ones (pandas warns on those)."""
+    full = [f for f in frames if len(f)]
+    return pd.concat(full, ignore_index=True) if full else frames[0]
 
 
 def reconcile(meta: dict, runs: pd.DataFrame) -> None:

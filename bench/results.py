@@ -227,7 +227,7 @@ def consolidate(
     run_dir: Path, run_id: str, problems: dict[str, Any] | None = None
 ) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
-    whole run) and targets.parquet (bench/targets.py), store the contour data of the
+    whole run) and targets.parquet (``read_targets``), store the contour data of the
     2-D ones of ``problems`` (label -> Problem) in landscapes.parquet, then delete the
     parts; the runs table (empty if none)."""
     from bench import rundir
@@ -237,12 +237,11 @@ def consolidate(
     keys = rundir.committed_parts(run_dir)
     if not keys and not (run_dir / "runs.parquet").exists():
         return pd.DataFrame()
-    from bench.targets import targets
-
     runs, traces, _ = read_run(run_dir)
     if keys:
+        table = read_targets(run_dir, runs, traces)
         write_table(traces, run_dir / "traces.parquet", run_id)
-        write_table(targets(runs, traces), run_dir / "targets.parquet", run_id)
+        write_table(table, run_dir / "targets.parquet", run_id)
         write_table(runs, run_dir / "runs.parquet", run_id)
     if problems:
         grids = landscapes(problems, runs, traces)
@@ -250,6 +249,26 @@ def consolidate(
             write_table(grids, run_dir / "landscapes.parquet", run_id)
     rundir.remove_parts(run_dir, keys)
     return runs
+
+
+def read_targets(run_dir: Path | str, runs: pd.DataFrame,
+                 traces: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """The targets table of a run folder (``runs``, ``traces``: as ``read_run``
+    gives them): the rows in targets.parquet and in any targets parts (a part wins
+    for its cells) of runs whose f* was known when they ran, read from ``traces``
+    for the others (bench/targets.py)."""
+    from bench import rundir
+    from bench.targets import combine
+
+    run_dir = Path(run_dir)
+    run_id = schema.run_id_of(read_manifest(run_dir))
+    paths = [run_dir / "targets.parquet"]
+    paths += [rundir.targets_part(run_dir, k) for k in rundir.committed_parts(run_dir)]
+    stored = _latest_rows([
+        schema.read_table(p, run_dir, run_id, schema.REQUIRED_TARGETS)
+        for p in paths if p.exists()
+    ])  # fmt: skip
+    return combine(runs, traces, stored)
 
 
 def read_landscapes(run_dir: Path | str) -> pd.DataFrame:

@@ -6,12 +6,14 @@ whole run; a resume takes the same ``flock``, which the kernel drops when its ho
 dies (even by SIGKILL), so a killed run can be resumed and a live one cannot be
 joined.
 
-Writing: each finished program family writes its rows as two parts,
-``parts/<key>.traces.parquet`` then ``parts/<key>.runs.parquet`` (temp file, then
-rename: a part is whole or absent, and a runs part is the family's commit mark).
-``consolidate`` folds the parts into ``runs.parquet`` / ``traces.parquet`` at the end
-and on SIGINT/SIGTERM and then deletes them; after a SIGKILL the parts remain, and
-``bench.results.read_run`` reads tables and parts together.
+Writing: each finished program family writes its rows as parts,
+``parts/<key>.traces.parquet``, ``parts/<key>.targets.parquet`` (the targets recorded
+in the loop; absent where there are none) then ``parts/<key>.runs.parquet`` (temp
+file, then rename: a part is whole or absent, and a runs part is the family's commit
+mark). ``consolidate`` folds the parts into ``runs.parquet`` / ``traces.parquet`` /
+``targets.parquet`` at the end and on SIGINT/SIGTERM and then deletes them; after a
+SIGKILL the parts remain, and ``bench.results.read_run`` reads tables and parts
+together.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 LOCK = ".lock"
 PARTS = "parts"
-_PART = re.compile(r"([0-9a-f]{16})\.(runs|traces)\.parquet")
+_PART = re.compile(r"([0-9a-f]{16})\.(runs|traces|targets)\.parquet")
 
 
 class RunDir:
@@ -123,6 +125,11 @@ def part_paths(run_dir: Path, key: str) -> tuple[Path, Path]:
     return parts / f"{key}.runs.parquet", parts / f"{key}.traces.parquet"
 
 
+def targets_part(run_dir: Path, key: str) -> Path:
+    """A family's targets part (bench/targets.py), written before its runs part."""
+    return Path(run_dir) / PARTS / f"{key}.targets.parquet"
+
+
 def committed_parts(run_dir: Path) -> list[str]:
     """Keys of the families whose runs part exists (written last: the commit mark),
     sorted by the time they were written."""
@@ -142,7 +149,7 @@ def remove_parts(run_dir: Path, keys: list[str]) -> None:
     """Delete consolidated parts: the runs part first, so a kill in between leaves
     no runs part without its traces part."""
     for key in keys:
-        for p in part_paths(run_dir, key):
+        for p in (*part_paths(run_dir, key), targets_part(run_dir, key)):
             p.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         (Path(run_dir) / PARTS).rmdir()  # only if empty

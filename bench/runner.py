@@ -35,14 +35,14 @@ __all__ = [
 def _run_family(fam: Family, compiled: tuple[float, bool],
                 before_timing: Callable[[], None],
                 between_calls: Callable[[], None] = lambda: None):  # fmt: skip
-    """The unit of work: one family's rows, [(runs, traces)] per cell, from one
+    """The unit of work: one family's rows, [(runs, traces, targets)] per cell, from one
     batched run for the traces, then each start timed alone through the one-lane
     program (after ``before_timing``); ``between_calls`` runs between calls (the
     cell timeout raises there)."""
     s, first = fam.s, fam.first
     n = s.num_steps
-    batch, _ = driver.program(first.problem, first.opt, n, fam.lanes,
-                              fam.record_path, fam.batched_data, s.trace)  # fmt: skip
+    batch, _ = driver.program(first.problem, first.opt, n, fam.lanes, fam.record_path,
+                              fam.batched_data, s.trace, targets=True)  # fmt: skip
     bargs = fam.batch_args()
     tr = driver.settle(batch(bargs), n, s.trace)
     between_calls()
@@ -64,10 +64,10 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
         if fam.timed:
             run_args = fam.lane_args(i, j, None)
             run_s = timing.wall_seconds(lambda a=run_args: single(a))
-        at_tol = None  # the driver's record: exact whatever the thinning
+        at_tol = at_targets = None  # the driver's records: exact whatever the thinning
         if p.f_star is not None:  # unknown f*: the target is only known after the run
             target = tol_target(p, s.tol)
-            at_tol = tr.at_tol[lane]
+            at_tol, at_targets = tr.at_tol[lane], tr.at_targets[lane]
             if fam.timed and at_tol[0] >= 0:
                 tol_args = fam.lane_args(i, j, target)
                 if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
@@ -76,6 +76,7 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
             {
                 "step": steps,
                 "at_tol": at_tol,
+                "at_targets": at_targets,
                 "f": tr.f[lane, rows],
                 "grad_norm": tr.grad_norm[lane, rows],
                 "step_size": tr.step_size[lane, rows],
@@ -101,16 +102,16 @@ def run_family(cells: list[Cell], settings: Settings,
                between_calls: Callable[[], None] = lambda: None):  # fmt: skip
     """The unit of work, here, on a resume and on a cluster's worker: the cells of
     one program family (``families(cells)`` forms them; a peer cell is a family of
-    its own) -> their rows of runs.parquet and of traces.parquet. Best-found f* of
-    problems without a published one is filled in when the run's parts are
-    consolidated (``results.consolidate``)."""
+    its own) -> their rows of runs.parquet, traces.parquet and targets.parquet.
+    Best-found f* of problems without a published one is filled in, and their
+    targets read from the traces, when the run's parts are consolidated
+    (``results.consolidate``)."""
     if cells[0].opt is None:
         tables = _run_peer(cells[0], settings)
     else:
         fam = Family(cells, settings)
         tables = _run_family(fam, fam.compile(), lambda: None, between_calls)
-    return (pd.concat([r for r, _ in tables], ignore_index=True),
-            pd.concat([t for _, t in tables], ignore_index=True))  # fmt: skip
+    return tuple(ledger.concat([t[i] for t in tables]) for i in range(3))
 
 
 def _run_peer(cell: Cell, s: Settings):
@@ -138,8 +139,9 @@ def _run_peer(cell: Cell, s: Settings):
 
 def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
             s: Settings):  # fmt: skip
-    """One cell's rows of runs.parquet and traces.parquet; ``compiled``: the cell's
-    share of its programs' compile seconds, and whether they came from the cache."""
+    """One cell's rows of runs.parquet, traces.parquet and targets.parquet;
+    ``compiled``: the cell's share of its programs' compile seconds, and whether
+    they came from the cache."""
     p = cell.problem
     ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config}
     run_rows, trace_frames = [], []
@@ -203,10 +205,27 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
         runs["steps_to_tol"] = at[:, 0]
         runs["nfev_to_tol"], runs["njev_to_tol"] = count["nfev"], count["njev"]
         runs["work_to_tol"] = count["njev"] + count["nhvp"] + count["njac"]
+    table = _target_rows(per_start, runs, traces)  # before the traces are thinned
     if s.trace != "full":  # peers' per-iteration records, thinned like ours
         keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
         traces = traces[np.concatenate(keep)].reset_index(drop=True)
-    return runs, traces
+    return runs, traces, table
+
+
+def _target_rows(per_start: list[dict], runs: pd.DataFrame,
+             traces: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """A cell's rows of targets.parquet where its f* is known now: the driver's
+    records, or a peer's full per-iteration rows; none where f* is best-found (read
+    from the stored traces when the run is consolidated, bench/targets.py)."""
+    from bench import targets
+
+    if not runs["f_star_known"].all():
+        return pd.DataFrame(columns=targets.COLUMNS)
+    records = [tr.get("at_targets") for tr in per_start]
+    if any(r is None for r in records):  # a peer
+        return targets.targets(runs, traces)
+    cols = [0] + [1 + COUNTERS.index(c) for c in targets.COUNTS[1:]]  # step, counts
+    return targets.recorded(runs[targets.KEYS], np.array(records)[:, :, cols])
 
 
 # ------------------------------------------------------------------------------ run

@@ -24,6 +24,8 @@ REQUIRED_RUNS = {
     "final_gap": "f", "n_steps": "i", "nfev": "i", "njev": "i",
 }  # fmt: skip
 REQUIRED_TRACES = {"problem": "s", "config": "s", "start": "i", "step": "i", "f": "f"}
+REQUIRED_TARGETS = {"problem": "s", "config": "s", "start": "i", "target": "f",
+                    "step": "f", "njev": "f", "nfev": "f"}  # fmt: skip
 REQUIRED_LANDSCAPES = {
     "problem": "s", "lo0": "f", "lo1": "f", "hi0": "f", "hi1": "f", "x_star0": "f",
     "x_star1": "f", "grid": "i", "f": "s",

@@ -1,14 +1,26 @@
 """The targets table (``targets.parquet``): for every run and every target of
 TARGETS, the first step at which f - f* <= target * max(1, |f*|), and the gradient
-and function evaluations spent until then (NaN where never reached). It is written
-from the full traces, so the runtime ECDFs of the report (COCO's view: Hansen et al.
-2021, "COCO: a platform for comparing continuous optimizers in a black-box
-setting") stay exact however the stored traces are thinned."""
+and function evaluations spent until then (NaN where never reached). The runtime
+ECDFs of the report read it (COCO's view: Hansen et al. 2021, "COCO: a platform for
+comparing continuous optimizers in a black-box setting").
+
+Where a run's f* was known when its program ran (the problem's published f*), the
+driver records each target's first step and counts in its loop (``Args.f_tol``,
+``Trace.at_targets``): those rows are exact however ``--trace`` thins the stored
+rows. Where f* is the best f found over the whole run (set when the run is
+consolidated, ``results.with_best_f_star``), the targets exist only after the run,
+so their rows are read from the stored traces: exact with full traces, only as exact
+as the kept rows with ``--trace every:K`` or ``log:N``. Peers' rows are read from
+their full per-iteration records, before those are thinned."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where used: the driver imports TARGETS
+    import pandas as pd
 
 TARGETS = tuple(10.0**k for k in range(1, -9, -1))  # 1e1, 1, 1e-1, ..., 1e-8
 KEYS = ["problem", "config", "start"]
@@ -17,27 +29,64 @@ COLUMNS = [*KEYS, "target", *COUNTS]
 
 
 def targets(runs: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
-    """One row per run and target (COLUMNS); ``traces`` in step order per run, with
-    the ``gap`` column of ``results.derive``; ``runs`` gives each run's f*.
+    """One row per run and target (COLUMNS), read from the trace rows; ``traces``
+    in step order per run, with the ``gap`` column of ``results.derive``; ``runs``
+    gives each run's f*.
 
     A run counts a target from the first row that reaches it, whatever happens after
     (a run that diverged later still reached it).
     """
+    import pandas as pd
+
     if runs.empty or traces.empty:
         return pd.DataFrame(columns=COLUMNS)
     index = pd.MultiIndex.from_frame(runs[KEYS])
     run_of_row = index.get_indexer(pd.MultiIndex.from_frame(traces[KEYS]))
     scale = np.maximum(1.0, np.abs(runs["f_star"].to_numpy(float)))
-    rel_gap = traces["gap"].to_numpy(float) / scale[run_of_row]
+    gap = traces["gap"].to_numpy(float)
     counts = traces[COUNTS].to_numpy(float)
     n = len(runs)
     out = np.full((len(TARGETS), n, len(COUNTS)), np.nan)
     for i, target in enumerate(TARGETS):
-        rows = np.flatnonzero((rel_gap <= target) & (run_of_row >= 0))
+        # gap <= target * scale, as results.derive compares the tolerance
+        reached = gap <= target * scale[run_of_row]
+        rows = np.flatnonzero(reached & (run_of_row >= 0))
         # np.unique's first index of each run: its first row in step order
         hit_runs, first = np.unique(run_of_row[rows], return_index=True)
         out[i, hit_runs] = counts[rows[first]]
-    table = runs[KEYS].iloc[np.tile(np.arange(n), len(TARGETS))].reset_index(drop=True)
+    return _table(runs[KEYS], out)
+
+
+def recorded(keys: pd.DataFrame, records: np.ndarray) -> pd.DataFrame:
+    """The rows of the runs ``keys`` (KEYS columns) from the driver's records:
+    ``records`` (runs, len(TARGETS), COUNTS) with -1 where never reached."""
+    out = np.where(records < 0, np.nan, records).astype(float)
+    return _table(keys, out.transpose(1, 0, 2))
+
+
+def _table(keys: pd.DataFrame, out: np.ndarray) -> pd.DataFrame:
+    """COLUMNS from ``out`` (len(TARGETS), runs, COUNTS): target-major rows."""
+    n = len(keys)
+    table = keys.iloc[np.tile(np.arange(n), len(TARGETS))].reset_index(drop=True)
     table["target"] = np.repeat(TARGETS, n)
     table[COUNTS] = out.reshape(-1, len(COUNTS))
     return table[COLUMNS]
+
+
+def combine(runs: pd.DataFrame, traces: pd.DataFrame,
+            stored: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+    """The whole run's table: the ``stored`` rows (recorded when the run ran) of
+    every run whose f* was known then, read from ``traces`` for the others (f*
+    best-found over the run, or runs stored without such rows)."""
+    import pandas as pd
+
+    table = targets(runs, traces)
+    known = runs["f_star_known"].astype(bool) if "f_star_known" in runs else None
+    if known is None or stored.empty or table.empty:
+        return table
+    exact = pd.MultiIndex.from_frame(runs.loc[known, KEYS])
+    stored = stored[pd.MultiIndex.from_frame(stored[KEYS]).isin(exact)]
+    rows = pd.MultiIndex.from_frame(table[[*KEYS, "target"]])
+    at = rows.get_indexer(pd.MultiIndex.from_frame(stored[[*KEYS, "target"]]))
+    table.loc[at[at >= 0], COUNTS] = stored[COUNTS].to_numpy(float)[at >= 0]
+    return table

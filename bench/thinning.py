@@ -5,7 +5,8 @@
 keeps its own last step, so its final values and counts are always a row. The driver
 writes only kept rows, so a trace buffer holds (kept steps) rows per lane, not
 num_steps + 1; the summary columns (steps, evaluations, steps to tolerance, status)
-come from each lane's end state, so they do not depend on the thinning.
+and the targets table come from each lane's end state and in-loop records, so they do
+not depend on the thinning, except where f* is best-found (bench/targets.py).
 """
 
 from __future__ import annotations

@@ -11,18 +11,16 @@ import numpy as np
 import pandas as pd
 
 from bench.report.analysis import Profile, step_curves
-from bench.targets import targets
 
 
 def load_targets(
     run_dir: Path, runs: pd.DataFrame, traces: pd.DataFrame
 ) -> pd.DataFrame:
-    """The run's targets.parquet; for a run stored without one, computed from the
-    traces (exact as long as they were stored in full)."""
-    path = run_dir / "targets.parquet"
-    if path.exists():
-        return pd.read_parquet(path)
-    return targets(runs, traces)
+    """The run's targets table (``bench.results.read_targets``): what was recorded
+    when it ran, else read from the traces (exact when they were stored in full)."""
+    from bench.results import read_targets
+
+    return read_targets(run_dir, runs, traces)
 
 
 def runtime_ecdf(table: pd.DataFrame, configs: list[str], count: str) -> Profile:

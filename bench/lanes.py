@@ -1,0 +1,50 @@
+"""How the driver's loop holds its lanes: packed into two flat arrays per lane, and
+mapped over with ``vmap`` (or not, for one lane)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+
+def packing(lane: Any):
+    """(pack, unpack) between a batch of lanes and two (L, k) arrays, one of the
+    lanes' floating-point leaves and one of the others (integers and flags, exact)."""
+    leaves, tree = jax.tree.flatten(lane)
+    is_float = [jnp.issubdtype(v.dtype, jnp.floating) for v in leaves]
+
+    def split(vs):
+        return ([v for v, f in zip(vs, is_float, strict=True) if f],
+                [v for v, f in zip(vs, is_float, strict=True) if not f])  # fmt: skip
+
+    floats, others = split(leaves)
+    _, unravel_f = ravel_pytree(floats)
+    _, unravel_o = ravel_pytree(others)
+
+    def pack_one(lane):
+        f, o = split(jax.tree.leaves(lane))
+        return ravel_pytree(f)[0], ravel_pytree(o)[0]
+
+    def unpack_one(packed):
+        fs, os_ = iter(unravel_f(packed[0])), iter(unravel_o(packed[1]))
+        return tree.unflatten([next(fs) if f else next(os_) for f in is_float])
+
+    return jax.vmap(pack_one), jax.vmap(unpack_one)
+
+
+def over_lanes(fn, in_axes: tuple, lanes: int):
+    """``jax.vmap(fn)``, except for one lane: then fn runs unbatched, so that a
+    ``lax.cond`` stays a branch (vmap turns it into a select that evaluates both
+    sides: a Hessian on every line-search trial, say)."""
+    if lanes > 1:
+        return jax.vmap(fn, in_axes=in_axes)
+
+    def one(*args):
+        args = [a if ax is None else jax.tree.map(lambda v: v[0], a)
+                for a, ax in zip(args, in_axes, strict=True)]  # fmt: skip
+        return jax.tree.map(lambda v: jnp.asarray(v)[None], fn(*args))
+
+    return one
