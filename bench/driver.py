@@ -74,7 +74,7 @@ class _Lane(NamedTuple):
     k: jax.Array  # iterations taken
     status: jax.Array  # Status code; RUNNING until the lane stops
     idle: jax.Array  # the last iteration left x unchanged
-    wrote: jax.Array  # the last tick wrote a row (see _records)
+    at_tol: jax.Array  # (1 + len(COUNTERS),) step, counts at the first f <= f_tol[0]
 
 
 class Args(NamedTuple):
@@ -107,25 +107,33 @@ def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
     return jnp.concatenate(values), lane.counts
 
 
-def _records(lanes: _Lane, marks: tuple, f_tol) -> tuple:
-    """The records ``marks`` = (at_tol, pending) updated for the rows the lanes'
-    last tick wrote: at_tol (L, levels, 1 + len(COUNTERS)) holds, per level of
-    f_tol, step and counts at the first row at or below it (-1: none yet); pending
-    (L,) the highest level not reached yet (-inf: none left). Most ticks reach no
-    new level: they cost one comparison per lane, the update is a branch taken
-    rarely (done on every tick, it tripled the time of a step of gd). One tick late,
-    on the values the loop carries, so that XLA does not compute f again."""
-    at_tol, pending = marks
+def _at_tol(lane: _Lane, row: tuple, wrote, f_tol) -> jax.Array:
+    """The lane's tolerance record after writing ``row``: its first row with f at or
+    below the tolerance's level ``f_tol``."""
+    first = wrote & (lane.at_tol[0] < 0) & (row[0][0] <= f_tol)
+    record = jnp.concatenate([lane.k[None], lane.counts]).astype(lane.at_tol.dtype)
+    return jnp.where(first, record, lane.at_tol)
+
+
+def _at_targets(lanes: _Lane, wrote, marks: tuple, levels) -> tuple:
+    """The target records ``marks`` = (at, pending) updated for the rows the lanes
+    wrote on their last tick (``wrote``): at (L, targets, 1 + len(COUNTERS)) holds,
+    per level, step and counts at the first row at or below it (-1: none yet);
+    pending (L,) the highest level not reached yet (-inf: none left). Most ticks
+    reach no new level and cost one comparison per lane; the update is a branch
+    taken rarely (a select per level on every tick tripled the time of a step of
+    gd). Made one tick late, on the values the loop carries, so that XLA does not
+    compute f again for each level."""
+    at, pending = marks
     f = lanes.state.f
 
     def update(_):
-        first = lanes.wrote[:, None] & (at_tol[..., 0] < 0) & (f[:, None] <= f_tol)
+        first = wrote[:, None] & (at[..., 0] < 0) & (f[:, None] <= levels)
         record = jnp.concatenate([lanes.k[:, None], lanes.counts], axis=1)
-        new = jnp.where(first[..., None], record[:, None].astype(at_tol.dtype), at_tol)
-        return new, jnp.max(jnp.where(new[..., 0] < 0, f_tol, -jnp.inf), axis=1)
+        new = jnp.where(first[..., None], record[:, None].astype(at.dtype), at)
+        return new, jnp.max(jnp.where(new[..., 0] < 0, levels, -jnp.inf), axis=1)
 
-    due = jnp.any(lanes.wrote & (f <= pending))
-    return lax.cond(due, update, lambda _: marks, None)
+    return lax.cond(jnp.any(wrote & (f <= pending)), update, lambda _: marks, None)
 
 
 def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
@@ -139,7 +147,7 @@ def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
     # init evaluates f and g once (Optimizer's contract)
     start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
     return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False),
-                 jnp.array(True))  # fmt: skip
+                 jnp.full(1 + len(COUNTERS), -1, jnp.int32))  # fmt: skip
 
 
 def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
@@ -168,7 +176,7 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
         Status.RUNNING,
     ).astype(jnp.int32)  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
-    return _Lane(state, counts, k, status, idle, ended), alpha, ended
+    return _Lane(state, counts, k, status, idle, lane.at_tol), alpha, ended
 
 
 def _slot(slots, step):
@@ -208,23 +216,29 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
         rows_n = num_steps + 1 if slot_of is None else int(slot_of[-1]) + 1
         slots = None if slot_of is None else jnp.asarray(slot_of, jnp.int32)
 
-        # per lane: start or state, hp, target; data
-        axes = (0, 0, 0, data_axis)
+        # per lane: start or state, hp, target, tolerance; data
+        axes = (0, 0, 0, 0, data_axis)
 
-        def start(x0, hp, f_target, data):
+        def start(x0, hp, f_target, f_tol, data):
             lane = _start(opt, bind(family, data), x0, hp, a.gtol, f_target)
-            return lane, _row(lane, jnp.zeros((), x0.dtype), record_path)
+            row = _row(lane, jnp.zeros((), x0.dtype), record_path)
+            return lane._replace(at_tol=_at_tol(lane, row, True, f_tol)), row
 
-        def tick(lane, hp, f_target, data):
+        def tick(lane, hp, f_target, f_tol, data):
             lane, alpha, wrote = _advance(opt, bind(family, data), lane, hp, f_target,
                                           a, num_steps)  # fmt: skip
-            return lane, _row(lane, alpha, record_path), wrote
+            row = _row(lane, alpha, record_path)
+            return lane._replace(at_tol=_at_tol(lane, row, wrote, f_tol)), row, wrote
 
-        lanes, row0 = over_lanes(start, axes, lanes_n)(a.x0, a.hp, a.f_target,
-                                                        a.data)  # fmt: skip
-        marks = (jnp.full(a.f_tol.shape + (1 + len(COUNTERS),), -1, jnp.int32),
-                 jnp.max(a.f_tol, axis=1))  # fmt: skip
-        marks = _records(lanes, marks, a.f_tol)
+        lanes, row0 = over_lanes(start, axes, lanes_n)(
+            a.x0, a.hp, a.f_target, a.f_tol[:, 0], a.data)
+        levels = a.f_tol[:, 1:]  # the targets' (none in a timing program)
+        targets = None  # (records, pending), the rows the last tick wrote
+        if levels.shape[1]:
+            first = (jnp.full(levels.shape + (1 + len(COUNTERS),), -1, jnp.int32),
+                     jnp.max(levels, axis=1))  # fmt: skip
+            wrote = jnp.ones(lanes_n, bool)  # row 0
+            targets = (_at_targets(lanes, wrote, first, levels), ~wrote)
         bufs = tuple(
             jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
             for r in row0
@@ -241,12 +255,14 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             return (t < max_ticks) & jnp.any(unpack(packed).status == Status.RUNNING)
 
         def body(c):
-            t, packed, bufs, marks = c
+            t, packed, bufs, targets = c
             lanes = unpack(packed)
-            marks = _records(lanes, marks, a.f_tol)  # the last tick's rows
+            if targets is not None:
+                targets = (_at_targets(lanes, targets[1], targets[0], levels), None)
             lanes, rows, wrote = over_lanes(tick, axes, lanes_n)(
-                lanes, a.hp, a.f_target, a.data
-            )
+                lanes, a.hp, a.f_target, a.f_tol[:, 0], a.data)
+            if targets is not None:
+                targets = (targets[0], wrote)
             if opt.searches:  # each lane at its own row, if it wrote one
                 bufs = _write_rows(bufs, rows, lanes.k, wrote, slots)
             else:  # every lane steps on every tick: row t + 1 (stopped: overwritten)
@@ -259,16 +275,18 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
                     )  # fmt: skip
                 bufs = tuple(lax.dynamic_update_index_in_dim(b, r, at, axis=1)
                              for b, r in zip(bufs, rows, strict=True))  # fmt: skip
-            return t + 1, pack(lanes), bufs, marks
+            return t + 1, pack(lanes), bufs, targets
 
-        _, packed, bufs, marks = lax.while_loop(
-            cond, body, (jnp.array(0), pack(lanes), bufs, marks))
+        _, packed, bufs, targets = lax.while_loop(
+            cond, body, (jnp.array(0), pack(lanes), bufs, targets))
         lanes = unpack(packed)
-        at_tol, _ = _records(lanes, marks, a.f_tol)  # the last tick's rows
         status = jnp.where(lanes.status == Status.RUNNING, Status.MAX_STEPS,
                            lanes.status)  # fmt: skip
-        ends = jnp.concatenate([status[:, None], lanes.k[:, None],
-                                at_tol.reshape(lanes_n, -1)], axis=1)  # fmt: skip
+        ends = [status[:, None], lanes.k[:, None], lanes.at_tol]
+        if targets is not None:  # and the last tick's rows
+            at, _ = _at_targets(lanes, targets[1], targets[0], levels)
+            ends.append(at.reshape(lanes_n, -1))
+        ends = jnp.concatenate(ends, axis=1)
         return Raw(*bufs, lanes.state.x, ends)
 
     return run
