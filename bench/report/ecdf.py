@@ -19,10 +19,12 @@ def load_targets(
 ) -> pd.DataFrame:
     """The run's targets.parquet; for a run stored without one, computed from the
     traces (exact as long as they were stored in full)."""
+    from bench.precision import labelled
+
     path = run_dir / "targets.parquet"
     if path.exists():
-        return pd.read_parquet(path)
-    return targets(runs, traces)
+        return labelled(pd.read_parquet(path))
+    return labelled(targets(runs, traces))
 
 
 def runtime_ecdf(table: pd.DataFrame, configs: list[str], count: str) -> Profile:
