@@ -142,9 +142,8 @@ def parse_config(data: dict[str, Any], path: str | Path = "config") -> Config:
         # [tune] lr = "log:1e-4:1:13" is the flag's lr=log:1e-4:1:13
         ((key, grid),) = data["tune"].items()
         data = {**data, "tune": f"{key}={grid}"}
-    settings = {k: data[k] for k in SETTING_KEYS if k in data}
-    for k, v in settings.items():
-        check_setting(k, v, where)
+    # checked, and as stored (precision: a TOML list becomes "float32,float64")
+    settings = {k: check_setting(k, data[k], where) for k in SETTING_KEYS if k in data}
     _check_specs(suite, where)
     return Config(suite, settings, _plugins(data, path, where))
 
