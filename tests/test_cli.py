@@ -164,6 +164,10 @@ BAD = {
         ["run", "--precision", "float16"],
         "--precision must be float64 or float32, or a comma list of both",
     ),
+    "tune in two precisions": (
+        ["run", "--precision", "float32,float64", "--tune", "lr=log:1e-3:1:4"],
+        "--tune takes one precision",
+    ),
     "bad precision list": (
         ["run", "--precision", "float32,float16"],
         "(float32,float64), got 'float32,float16'",

@@ -232,6 +232,8 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
     max_memory = (limits.parse_size(args.max_memory) if args.max_memory
                   else limits.default_max_memory())  # fmt: skip
     tune = settings.get("tune")
+    if tune and len(s.precisions) > 1:  # its choice is per (problem, family)
+        raise UsageError("--tune takes one precision; run float32 and float64 apart")
     if tune:
         from bench.tuning import parse_tune, tunable
 
