@@ -117,8 +117,8 @@ def unique(built: list[Cell]) -> list[Cell]:
         opt = None if c.theory else c.opt
         for kind, label, obj in (("problem", c.problem.label, c.problem),
                                  ("optimizer", c.config, opt)):  # fmt: skip
-            known = by_label.setdefault((kind, label, c.precision), obj)
-            if obj is not None and known is not obj:
+            key = (kind, label, c.precision)
+            if obj is not None and by_label.setdefault(key, obj) is not obj:
                 raise ValueError(
                     f"two different {kind}s are both named {label!r}; give each "
                     "its own name (their results would be merged)"
