@@ -68,7 +68,7 @@ def run(
     gtol: float | None = None,
     tol: float | None = None,
     seed: int = 0,
-    precision: str = "float64",
+    precision: str | Sequence[str] = "float64",
     max_njev: int | None = None,
     out: str | Path | None = None,
     plugins: Sequence[str] = (),
@@ -79,13 +79,16 @@ def run(
     """Run every problem x optimizer (SPECs or objects) and return the tables.
 
     The settings are the CLI's (``gtol``/``tol`` default to 1e-10/1e-8, or 1e-6/1e-5
-    in float32); ``out``: a new or empty folder to keep the tables in (else they are
-    kept in memory only); ``plugins``: files or modules to load first; ``cache``: the
+    in float32 alone); ``precision``: ``"float64"``, ``"float32"`` or both
+    (``["float32", "float64"]``: every cell in each, a ``precision`` column);
+    ``out``: a new or empty folder to keep the tables in (else they are kept in
+    memory only); ``plugins``: files or modules to load first; ``cache``: the
     persistent compilation cache; ``name``: the run's name in the manifest.
     ValueError on bad input, before anything runs.
     """
     from bench import cells, runner
     from bench import plugins as plugin_files
+    from bench import precision as precisions
     from bench.cli.common import FLOAT32_DEFAULTS
     from bench.cli.run import (
         _claim,  # the CLI's --out rule, claimed atomically
@@ -94,8 +97,7 @@ def run(
 
     if isinstance(problems, str) or isinstance(optimizers, str):
         raise ValueError("problems and optimizers are lists (of SPECs or objects)")
-    if precision not in ("float64", "float32"):  # before anything is built
-        raise ValueError(f"precision must be float64 or float32, got {precision!r}")
+    precision = precisions.canonical(precision)  # before anything is built
     set_precision(precision)
     loose = FLOAT32_DEFAULTS if precision == "float32" else {}
     settings = runner.Settings(
@@ -105,17 +107,22 @@ def run(
         max_njev=max_njev,
     )  # fmt: skip
     plugin_files.load(plugins)
-    probs = [p for item in problems for p in _problems(item)]
     opts = [o for item in optimizers for o in _optimizers(item)]
     built = []
-    for p in probs:
-        for o in opts:
-            try:
-                # an Optimizer object, or a SPEC's (name, params)
-                c = cells.cell(p, o) if _is_optimizer(o) else cells.cell(p, *o)
-                built.append(c)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{exc} (in cell {p.label} x {_label(o)})") from None
+    for prec in settings.precisions:
+        with precisions.context(prec):  # the problems' arrays in this precision
+            probs = [p for item in problems for p in _problems(item)]
+        for p in probs:
+            for o in opts:
+                try:
+                    # an Optimizer object, or a SPEC's (name, params)
+                    c = (cells.cell(p, o, prec=prec) if _is_optimizer(o)
+                         else cells.cell(p, *o, prec=prec))  # fmt: skip
+                    built.append(c)
+                except (ValueError, TypeError) as exc:
+                    raise ValueError(
+                        f"{exc} (in cell {p.label} x {_label(o)})"
+                    ) from None
     prepared = cells.unique(built)
     if cache:
         from bench import cache as compilation_cache
@@ -142,8 +149,8 @@ def _problems(item: Any) -> list[Any]:
     import problems
     from bench.spec import expand
 
-    if isinstance(item, problems.Problem):
-        return [item]
+    if isinstance(item, problems.Problem):  # rebuilt where this precision differs
+        return [problems.in_precision(item)]
     if isinstance(item, str):
         try:
             return [problems.get(n, **p) for n, p in expand(item)]

@@ -11,7 +11,7 @@ import numpy as np
 
 import optimizers
 import problems
-from bench import thinning
+from bench import precision, thinning
 from bench.solving import check_tolerance
 from bench.suites import CellSpec
 from optimizers.base import OPTAX_BUILT, OPTAX_PREFIX, check_count
@@ -38,10 +38,11 @@ class Settings:
         if self.max_njev is not None:
             check_count("max_njev", self.max_njev)
         object.__setattr__(self, "trace", thinning.check(self.trace, "trace"))
-        if self.precision not in ("float64", "float32"):
-            raise ValueError(
-                f"precision must be float64 or float32, got {self.precision!r}"
-            )
+        object.__setattr__(self, "precision", precision.canonical(self.precision))
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        return precision.parse(self.precision)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ class Cell:
     # hyperparameters written `theory` (resolved in params): the label keeps the word,
     # so a sweep over problems is one config
     theory: tuple[str, ...] = ()
+    precision: str = "float64"  # the problem is built in it, the cell runs in it
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What tells cells apart in the tables: (problem, config, precision)."""
+        return self.problem.label, self.config, self.precision
 
     @property
     def config(self) -> str:
@@ -71,14 +78,18 @@ class Cell:
         return self.optimizer.split(":")[0] if ":" in self.optimizer else "optbench"
 
 
-def prepare(specs: list[CellSpec]) -> list[Cell]:
-    """Build every problem and optimizer; ValueError naming the cell on a bad name or
-    value. Two spellings of one cell (rosenbrock, rosenbrock[n=2]) run once. No I/O."""
+def prepare(specs: list[CellSpec], precisions: tuple[str, ...] = ("float64",)
+            ) -> list[Cell]:  # fmt: skip
+    """Build every problem and optimizer, once per precision; ValueError naming the
+    cell on a bad name or value. Two spellings of one cell (rosenbrock,
+    rosenbrock[n=2]) run once. No I/O."""
     built = []
-    for spec in specs:
+    for spec, prec in ((s, p) for p in precisions for s in specs):
         try:
-            problem = problems.get(spec.problem, **spec.problem_params)
-            built.append(cell(problem, spec.optimizer, spec.optimizer_params))
+            with precision.context(prec):  # the problem's arrays in its precision
+                problem = problems.get(spec.problem, **spec.problem_params)
+                built.append(cell(problem, spec.optimizer, spec.optimizer_params,
+                                  prec))  # fmt: skip
         except MemoryError:
             raise ValueError(
                 f"not enough memory to build cell {_spec_label(spec)}; choose a "
@@ -92,25 +103,27 @@ def prepare(specs: list[CellSpec]) -> list[Cell]:
 
 
 def unique(built: list[Cell]) -> list[Cell]:
-    """Each (problem, config) once, in order; ValueError when two different problem
-    or optimizer objects carry one label (they would be merged in the tables)."""
+    """Each (problem, config, precision) once, in order; ValueError when two
+    different problem or optimizer objects carry one label in one precision (they
+    would be merged in the tables)."""
     if not built:
         raise ValueError(
             "nothing to run: the selection has no (problem, optimizer) cell"
         )
-    cells: dict[tuple[str, str], Cell] = {}
-    by_label: dict[tuple[str, str], Any] = {}
+    cells: dict[tuple[str, str, str], Cell] = {}
+    by_label: dict[tuple[str, str, str], Any] = {}
     for c in built:
         # `theory` resolves to other numbers per problem under one label, by design
         opt = None if c.theory else c.opt
         for kind, label, obj in (("problem", c.problem.label, c.problem),
                                  ("optimizer", c.config, opt)):  # fmt: skip
-            if obj is not None and by_label.setdefault((kind, label), obj) is not obj:
+            key = (kind, label, c.precision)
+            if obj is not None and by_label.setdefault(key, obj) is not obj:
                 raise ValueError(
                     f"two different {kind}s are both named {label!r}; give each "
                     "its own name (their results would be merged)"
                 )
-        cells.setdefault((c.problem.label, c.config), c)
+        cells.setdefault(c.key, c)
     return list(cells.values())
 
 
@@ -127,11 +140,13 @@ def cell(
     problem: Problem,
     optimizer: str | optimizers.Optimizer,
     params: dict[str, Any] | None = None,
+    prec: str = "float64",
 ) -> Cell:
-    """The cell of a built problem and an optimizer: an Optimizer object, or a
-    registered, ``optax:`` or peer name with its hyperparameters."""
+    """The cell of a built problem (built in ``prec``) and an optimizer: an Optimizer
+    object, or a registered, ``optax:`` or peer name with its hyperparameters."""
     if isinstance(optimizer, optimizers.Optimizer):
-        return Cell(problem, optimizer.name, dict(optimizer.params), optimizer)
+        return Cell(problem, optimizer.name, dict(optimizer.params), optimizer,
+                    precision=prec)  # fmt: skip
     params = params or {}
     if ":" in optimizer and not optimizer.startswith(OPTAX_PREFIX):
         from bench import peers
@@ -139,10 +154,11 @@ def cell(
         peers.check_peer(optimizer, params)
         peers.check_problem(optimizer, problem)
         return Cell(problem, optimizer, {**peers.peer_defaults(optimizer), **params},
-                    None)  # fmt: skip
+                    None, precision=prec)  # fmt: skip
     opt = optimizers.get(optimizer, **resolve(optimizer, params, problem))
     opt.check_problem(problem)
-    return Cell(problem, optimizer, dict(opt.params), opt, tuple(theory_keys(params)))
+    return Cell(problem, optimizer, dict(opt.params), opt, tuple(theory_keys(params)),
+                prec)  # fmt: skip
 
 
 def starting_points(problem: Problem, k: int, seed: int) -> np.ndarray:

@@ -78,8 +78,8 @@ class DaskExecutor:
         pending = {}
         for cells in fams:
             fut = self.client.submit(
-                run_family, [spec_of(c) for c in cells], s, self.plugins,
-                self.cache_dir, pure=False,
+                run_family, [spec_of(c) for c in cells], cells[0].precision, s,
+                self.plugins, self.cache_dir, pure=False,
             )  # fmt: skip
             pending[fut] = cells
         try:
@@ -135,10 +135,11 @@ def spec_of(cell: Cell) -> CellSpec:
 _ENVIRONMENT: dict[str, Any] = {}  # this worker's, computed once
 
 
-def run_family(specs: list[CellSpec], s: Settings, plugins: list[tuple],
+def run_family(specs: list[CellSpec], precision: str, s: Settings,
+               plugins: list[tuple],
                cache_dir: str | None) -> dict[str, Any]:  # fmt: skip
-    """On a worker: one family's tables, the worker's address and environment, and
-    its compile counts."""
+    """On a worker: one family's tables (its cells rebuilt in ``precision``), the
+    worker's address and environment, and its compile counts."""
     from distributed import get_worker
 
     from bench import cache, results, runner
@@ -149,7 +150,7 @@ def run_family(specs: list[CellSpec], s: Settings, plugins: list[tuple],
     set_precision(s.precision)
     if cache_dir is not None:
         cache.enable(Path(cache_dir))
-    cells = runner.prepare(specs)
+    cells = runner.prepare(specs, (precision,))
     if not _ENVIRONMENT:
         env = results.environment()
         _ENVIRONMENT.update(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import fingerprint, results
+from bench import fingerprint, precision, results
 
 KEYS = ["problem", "config", "start"]
 BENCHMARKS_JSON = "benchmarks.json"  # the regression suite's timings in a run folder
@@ -68,11 +68,14 @@ def _folder(path: Path) -> Side:
             f"{path} is not a readable run folder: it holds no runs.parquet (or parts)"
         ) from None
     _check_columns(runs, path)
-    failed = {
-        (c["problem"], c["config"]): c.get("error") or "failed"
-        for c in manifest.get("cells", [])
-        if c.get("status") == "failed"
-    }
+    runs = precision.labelled(runs)  # a run of two precisions: two cells per config
+    cells = pd.DataFrame([c for c in manifest.get("cells", [])
+                          if c.get("status") == "failed"],
+                         columns=["problem", "config", "precision", "error"])
+    if runs["precision"].nunique() > 1:
+        cells = precision.labelled(cells.fillna({"precision": "float64"}))
+    failed = {(c.problem, c.config): c.error or "failed"
+              for c in cells.itertuples()}  # fmt: skip
     side = Side(str(path), runs, fingerprint.of_manifest(manifest), failed=failed)
     if (path / BENCHMARKS_JSON).is_file():  # the regression suite's own repeats
         bj = _benchmark_json(path, _read_json(path / BENCHMARKS_JSON))

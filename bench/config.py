@@ -12,7 +12,7 @@ TOML config (``python -m bench run --config FILE.toml``), every key optional::
     gtol = 1e-10
     tol = 1e-8
     seed = 0
-    precision = "float64"
+    precision = "float64"       # or ["float32", "float64"]: both, one run
     trace = "log:50"            # trace rows kept: full, every:K or log:N
 
     plugins = ["my_opts.py", "mypkg.my_module"]  # files relative to this file
@@ -142,9 +142,8 @@ def parse_config(data: dict[str, Any], path: str | Path = "config") -> Config:
         # [tune] lr = "log:1e-4:1:13" is the flag's lr=log:1e-4:1:13
         ((key, grid),) = data["tune"].items()
         data = {**data, "tune": f"{key}={grid}"}
-    settings = {k: data[k] for k in SETTING_KEYS if k in data}
-    for k, v in settings.items():
-        check_setting(k, v, where)
+    # checked, and as stored (precision: a TOML list becomes "float32,float64")
+    settings = {k: check_setting(k, data[k], where) for k in SETTING_KEYS if k in data}
     _check_specs(suite, where)
     return Config(suite, settings, _plugins(data, path, where))
 
@@ -227,8 +226,9 @@ def check_setting(key: str, value: Any, where: str = "", name: str = "") -> Any:
                 raise ValueError(f"{name} takes a string: lr=log:1e-4:1:13")
             parse_tune(value)
         elif key == "precision":
-            if value not in ("float64", "float32"):
-                raise ValueError(f"{name} must be float64 or float32, got {value!r}")
+            from bench.precision import canonical
+
+            value = canonical(value, name)
         elif key == "trace":
             from bench import thinning
 

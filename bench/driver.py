@@ -304,12 +304,14 @@ def program_key(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
                 record_path: bool, data_batched: bool, trace: str = "full",
                 targets: bool = False) -> tuple:  # fmt: skip
     """What decides a compiled program: the problem family and its data's shapes,
-    the optimizer's functions and run-time hyperparameter names, and the shapes."""
+    the optimizer's functions and run-time hyperparameter names, the shapes, and
+    this thread's x64 flag (a float32 trace makes other constants and integers)."""
     leaves, tree = jax.tree.flatten(problem.data)
     data_shapes = tuple((np.shape(v), np.asarray(v).dtype) for v in leaves)
     return (problem.family, tree, data_shapes, data_batched, opt.init, opt.step,
             opt.searches, opt.hyper, num_steps, lanes, problem.x0.shape,
-            problem.x0.dtype, record_path, thinning.check(trace), targets)  # fmt: skip
+            problem.x0.dtype, record_path, thinning.check(trace), targets,
+            bool(jax.config.jax_enable_x64))  # fmt: skip
 
 
 def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,

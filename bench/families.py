@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import driver
+from bench import driver, precision
 from bench.cells import Cell, Settings, starting_points
 
 
@@ -24,7 +24,8 @@ def families(cells: list[Cell]) -> list[list[Cell]]:
         if c.opt is None:
             peers.append([c])
             continue
-        key = driver.program_key(c.problem, c.opt, 0, 0, _record_path(c), False)
+        with precision.context(c.precision):
+            key = driver.program_key(c.problem, c.opt, 0, 0, _record_path(c), False)
         groups.setdefault(key, []).append(c)
     return list(groups.values()) + peers
 
@@ -57,7 +58,10 @@ class Family:
         from bench import cache
 
         opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
-        with cache.CompileStats(this_thread=True) as stats:
+        # on a worker thread: jax's x64 flag is per thread, so entered here too
+        with precision.context(self.first.precision), cache.CompileStats(
+            this_thread=True
+        ) as stats:
             _, a = driver.program(p, opt, n, self.lanes, self.record_path,
                                   self.batched_data, self.s.trace,
                                   targets=True)  # fmt: skip

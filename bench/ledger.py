@@ -14,8 +14,11 @@ from bench import plugins, results, rundir
 
 def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
     """A new run's manifest, or the resumed run's, with this session added."""
-    selection = [[c.problem.name, c.problem.params, c.optimizer, c.params]
-                 for c in cells]  # fmt: skip
+    selection = []  # a cell's spec once, whatever the precisions
+    for c in cells:
+        spec = [c.problem.name, c.problem.params, c.optimizer, c.params]
+        if spec not in selection:
+            selection.append(spec)
     if resume is None:
         meta = results.manifest(command, suite, asdict(settings))
         meta.update(
@@ -30,10 +33,8 @@ def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
                            "seconds": 0}  # fmt: skip
     else:
         meta = dict(resume)
-        ours = {(c.problem.label, c.config) for c in cells}
-        meta["cells"] = [
-            e for e in meta.get("cells", []) if (e["problem"], e["config"]) not in ours
-        ]
+        ours = {c.key for c in cells}
+        meta["cells"] = [e for e in meta.get("cells", []) if _key(e, meta) not in ours]
         known = meta.setdefault("selection", [])
         known += [s for s in selection if s not in known]
         meta.update(status="running", finished=None)
@@ -71,7 +72,7 @@ def record(meta, out_dir, cells, tables, error) -> bool:
     or failed with a one-line reason). True when it failed."""
     if error is None:
         run_id = meta["run_id"]
-        key = rundir.family_key([(c.problem.label, c.config) for c in cells])
+        key = rundir.family_key([c.key for c in cells])
         runs_path, traces_path = rundir.part_paths(out_dir, key)
         runs, traces, targets = (concat([t[i] for t in tables]) for i in range(3))
         results.write_table(traces, traces_path, run_id)
@@ -79,7 +80,8 @@ def record(meta, out_dir, cells, tables, error) -> bool:
             results.write_table(targets, rundir.targets_part(out_dir, key), run_id)
         results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
     for cell in cells:
-        entry = {"problem": cell.problem.label, "config": cell.config}
+        entry = {"problem": cell.problem.label, "config": cell.config,
+                 "precision": cell.precision}  # fmt: skip
         if error is not None:
             entry.update(status="failed", error=_reason(error))
         else:
@@ -100,15 +102,22 @@ def reconcile(meta: dict, runs: pd.DataFrame) -> None:
     the tables are the truth."""
     if runs.empty:
         return
-    listed = {(e["problem"], e["config"]) for e in meta["cells"]
-              if e["status"] == "done"}  # fmt: skip
-    for cell in dict.fromkeys(zip(runs["problem"], runs["config"], strict=True)):
+    listed = {_key(e, meta) for e in meta["cells"] if e["status"] == "done"}
+    cells = zip(*(runs[k] for k in results.CELL_KEYS), strict=True)
+    for cell in dict.fromkeys(cells):
         if cell not in listed:
-            meta["cells"] = [e for e in meta["cells"]
-                             if (e["problem"], e["config"]) != cell]  # fmt: skip
+            meta["cells"] = [e for e in meta["cells"] if _key(e, meta) != cell]
             meta["cells"].append(
-                {"problem": cell[0], "config": cell[1], "status": "done", "error": None}
-            )
+                {**dict(zip(results.CELL_KEYS, cell, strict=True)), "status": "done",
+                 "error": None}
+            )  # fmt: skip
+
+
+def _key(entry: dict, meta: dict) -> tuple[str, str, str]:
+    """A manifest cell entry's Cell.key (entries from before the precision column
+    are in the run's one precision)."""
+    return (entry["problem"], entry["config"],
+            entry.get("precision", meta.get("precision") or "float64"))  # fmt: skip
 
 
 def _reason(error: BaseException) -> str:

@@ -26,17 +26,21 @@ from bench.status import Status
 # runs.parquet column order, as documented in docs/schema.md
 RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
-    "optimizer_params", "lr", "beta", "source", "start", "status", "solved", "f_star",
-    "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
-    "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
-    "work_to_tol", "rate", "order", "rate_theory", "compile_s", "compile_cached",
-    "run_s", "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
+    "precision", "optimizer_params", "lr", "beta", "source", "start", "status",
+    "solved", "f_star", "f_star_known", "final_f", "final_gap", "final_grad_norm",
+    "n_steps", "nfev", "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol",
+    "njev_to_tol", "work_to_tol", "rate", "order", "rate_theory", "compile_s",
+    "compile_cached", "run_s", "time_to_tol_s", "run_s_batched", "num_steps",
+    "max_njev", "gtol", "tol",
 ]  # fmt: skip
 # traces.parquet value columns (beside problem, optimizer, config, start, step, x0, x1)
 # (the counters are optimizers.base.COUNTERS, spelled out: this module is read
 # without jax)
 TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "nhvp", "njac",
                 "time_s")  # fmt: skip
+# what tells cells apart (two precisions of one config are two cells), and runs
+CELL_KEYS = ["problem", "config", "precision"]
+RUN_KEYS = [*CELL_KEYS, "start"]
 
 
 
@@ -83,7 +87,7 @@ def rounding_floor(f_star: float) -> float:
 
 def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     """Add the gap-based columns to both tables, using each run's ``f_star`` column."""
-    keys = ["problem", "config", "start"]
+    keys = RUN_KEYS
     f_star = runs.set_index(keys)["f_star"]
     diverged = runs.set_index(keys)["status"] == Status.DIVERGED.label
     traces = traces.copy()
@@ -131,16 +135,21 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
 
 def with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     """Where a problem has no published f*, use the best f any run reached on it in
-    these tables (More & Wild 2009) and derive those runs' gap columns again."""
+    these tables (More & Wild 2009), per precision (a float32 f can round below any
+    float64 one), and derive those runs' gap columns again."""
     unknown = ~runs["f_star_known"].astype(bool)
     if not unknown.any():
         return runs, traces
-    in_unknown = traces["problem"].isin(set(runs.loc[unknown, "problem"]))
-    best = traces[in_unknown].groupby("problem")["f"].min()
-    sub = runs[unknown].assign(f_star=lambda r: r["problem"].map(best))
+    which = ["problem", "precision"]
+    in_unknown = _cells(traces, which).isin(set(_cells(runs[unknown], which)))
+    best = traces[in_unknown].groupby(which)["f"].min()
+    sub = runs[unknown].assign(
+        f_star=best.reindex(pd.MultiIndex.from_frame(runs.loc[unknown, which]))
+        .to_numpy()
+    )
     sub, sub_traces = derive(sub, traces[in_unknown], tol)
     runs, traces = runs.copy(), traces.copy()
-    runs.loc[unknown] = sub.set_axis(runs.index[unknown]).to_numpy()
+    runs.loc[unknown, sub.columns] = sub.set_axis(runs.index[unknown])
     traces.loc[in_unknown, "gap"] = sub_traces["gap"].to_numpy()
     return runs, traces
 
@@ -178,7 +187,11 @@ def read_run(
     run_id = schema.run_id_of(manifest)
 
     def read(path: Path, required: dict[str, str], columns=None) -> pd.DataFrame:
-        return schema.read_table(path, run_dir, run_id, required, columns)
+        df = schema.read_table(path, run_dir, run_id, required, columns)
+        if "precision" not in df:  # a table from before the column: one precision
+            df.insert(df.columns.get_loc("config") + 1, "precision",
+                      str(manifest.get("precision") or "float64"))  # fmt: skip
+        return df
 
     keys = rundir.committed_parts(run_dir)
     runs_path, traces_path = run_dir / "runs.parquet", run_dir / "traces.parquet"
@@ -186,7 +199,7 @@ def read_run(
         raise FileNotFoundError(f"{runs_path} not found: nothing to report")
     columns = None  # with parts, every column: f is needed for the best f*
     if not keys and trace_columns is not None:
-        columns = list(dict.fromkeys(["problem", "config", *trace_columns]))
+        columns = list(dict.fromkeys([*CELL_KEYS, *trace_columns]))
     runs_l, traces_l = [], []
     if runs_path.exists():
         runs_l.append(read(runs_path, schema.REQUIRED_RUNS))
@@ -205,17 +218,23 @@ def read_run(
     return runs, traces, manifest
 
 
+def _cells(df: pd.DataFrame, keys: list[str] = CELL_KEYS) -> pd.Series:
+    """Each row's cell, as tuples of ``keys``."""
+    return pd.Series(list(zip(*(df[k] for k in keys), strict=True)), index=df.index,
+                     dtype=object)  # fmt: skip
+
+
 def _latest_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Frames concatenated, each (problem, config)'s rows from the last frame that
+    """Frames concatenated, each cell's rows (CELL_KEYS) from the last frame that
     has that cell (a part written after the consolidated table wins)."""
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame()
-    seen = pd.MultiIndex.from_arrays([[], []])
+    seen = pd.MultiIndex.from_arrays([[]] * len(CELL_KEYS))
     kept = []
     for f in reversed(frames):
         # compare cells, not rows: a trace part holds ~10^5 rows of a few cells
-        cells = pd.MultiIndex.from_frame(f[["problem", "config"]])
+        cells = pd.MultiIndex.from_frame(f[CELL_KEYS])
         if len(seen):
             f = f[~cells.isin(seen)]
         kept.append(f)

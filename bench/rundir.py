@@ -112,10 +112,10 @@ def _remove_temp_files(path: Path) -> None:
                     p.unlink(missing_ok=True)
 
 
-def family_key(cells: list[tuple[str, str]]) -> str:
-    """A part's name: the family's (problem, config) labels, hashed; the same family
-    gets the same key in a resumed run."""
-    text = "\n".join(f"{p}\x00{c}" for p, c in sorted(cells))
+def family_key(cells: list[tuple[str, ...]]) -> str:
+    """A part's name: the family's cell keys (problem, config, precision), hashed;
+    the same family gets the same key in a resumed run."""
+    text = "\n".join("\x00".join(c) for c in sorted(cells))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

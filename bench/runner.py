@@ -21,7 +21,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench import driver, ledger, rates, results, rundir, status, thinning, timing
+from bench import (
+    driver,
+    ledger,
+    precision,
+    rates,
+    results,
+    rundir,
+    status,
+    thinning,
+    timing,
+)
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
 from bench.progress import progress as progress_bar
@@ -39,6 +49,13 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
     batched run for the traces, then each start timed alone through the one-lane
     program (after ``before_timing``); ``between_calls`` runs between calls (the
     cell timeout raises there)."""
+    with precision.context(fam.first.precision):  # its calls as its compile
+        return _run_family_in(fam, compiled, before_timing, between_calls)
+
+
+def _run_family_in(fam: Family, compiled: tuple[float, bool],
+                   before_timing: Callable[[], None],
+                   between_calls: Callable[[], None]):  # fmt: skip
     s, first = fam.s, fam.first
     n = s.num_steps
     batch, _ = driver.program(first.problem, first.opt, n, fam.lanes, fam.record_path,
@@ -115,6 +132,13 @@ def run_family(cells: list[Cell], settings: Settings,
 
 
 def _run_peer(cell: Cell, s: Settings):
+    """A peer's cell, its objective in the cell's precision (as in a run of that
+    precision alone; scipy's own arithmetic is float64 whatever it is given)."""
+    with precision.context(cell.precision):
+        return _run_peer_in(cell, s)
+
+
+def _run_peer_in(cell: Cell, s: Settings):
     from bench import peers
 
     pr = peers.run_peer(
@@ -143,7 +167,8 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     ``compiled``: the cell's share of its programs' compile seconds, and whether
     they came from the cache."""
     p = cell.problem
-    ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config}
+    ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config,
+             "precision": cell.precision}  # fmt: skip
     run_rows, trace_frames = [], []
     for j, tr in enumerate(per_start):
         run_rows.append(
@@ -241,7 +266,7 @@ def run(
     *,
     resume: dict | None = None,
     cell_timeout: float | None = None,
-    skip: frozenset[tuple[str, str]] = frozenset(),
+    skip: frozenset[tuple[str, str, str]] = frozenset(),
     timed: bool = True,
     executor: Any = None,
     when_done: Callable[[], None] | None = None,
@@ -254,7 +279,7 @@ def run(
     SIGTERM the CLI turns into one) consolidates, marks the manifest "interrupted"
     and re-raises. ``out_dir``: a folder claimed here (absent or empty), or one the
     caller claimed. ``resume``: the manifest of the run to continue (its cells that
-    are not in ``cells`` are kept as they are); ``skip``: (problem, config) of its
+    are not in ``cells`` are kept as they are); ``skip``: ``Cell.key`` of its
     cells that are done (not run again; their problems' contour data is stored
     again when the tables are consolidated). ``timed=False`` runs the batched
     programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN.
@@ -273,8 +298,10 @@ def run(
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
          cell_timeout, skip, timed, executor, when_done) -> pd.DataFrame:  # fmt: skip
-    problems = {c.problem.label: c.problem for c in cells}
-    cells = [c for c in cells if (c.problem.label, c.config) not in skip]
+    # the contour data from a float64 problem where the run has one
+    problems = {c.problem.label: c.problem
+                for c in sorted(cells, key=lambda c: c.precision == "float64")}
+    cells = [c for c in cells if c.key not in skip]
     meta = ledger.manifest(cells, settings, suite, command, resume, cell_timeout)
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")

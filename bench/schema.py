@@ -14,7 +14,7 @@ import pandas as pd
 # "MAJOR.MINOR" of the tables and manifest (docs/schema.md). A new column is a minor
 # version: readers accept any minor of their major and of the major before, and
 # columns they do not know. Tables without a version are 1.0 (before run ids).
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"  # 2.1: the precision column
 
 # the columns a reader needs, with their kind: s(tring), i(nteger), f(loat), b(ool);
 # other columns (older or newer minor versions) are passed through

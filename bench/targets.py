@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pandas is imported where used: the driver imports TARGETS
     import pandas as pd
 
 TARGETS = tuple(10.0**k for k in range(1, -9, -1))  # 1e1, 1, 1e-1, ..., 1e-8
-KEYS = ["problem", "config", "start"]
+KEYS = ["problem", "config", "precision", "start"]  # results.RUN_KEYS: a run
 COUNTS = ["step", "njev", "nfev"]
 COLUMNS = [*KEYS, "target", *COUNTS]
 

@@ -144,7 +144,7 @@ def tune_then_rerun(tune: str, prepared: list[Cell], s, out_dir, suite_name: str
     grid_runs = runner.run(cells, s, out_dir / "tune", f"{suite_name}-tune", command)
     chosen = choose(grid_runs, tunable_cells, key)
     results.write_parquet(chosen, out_dir / "tuning.parquet")
-    both = {(c.problem.label, c.config): c for c in prepared}
+    both = {c.key: c for c in prepared}
     for c in tuned_cells(tunable_cells, chosen, key):
-        both.setdefault((c.problem.label, c.config), c)
+        both.setdefault(c.key, c)
     return list(both.values()), dataclasses.replace(s, seed=s.seed + 1)

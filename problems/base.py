@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable
@@ -203,6 +204,19 @@ class Problem:
         return x
 
 
+def in_precision(problem: Problem) -> Problem:
+    """``problem`` with its arrays in this thread's precision (jax's x64 flag): the
+    object itself where they already are, else a copy built again in it (the same
+    family, so the same functions; bench.precision runs a cell in its own)."""
+    if problem.x0.dtype == jnp.result_type(float):
+        return problem
+    # through NumPy: jnp.asarray keeps a float64 jax array float64 even under x32
+    data = jax.tree.map(lambda v: jnp.asarray(np.asarray(v)), problem.data)
+    return dataclasses.replace(problem, x0=np.asarray(problem.x0), data=data,
+                               x_star=None if problem.x_star is None
+                               else np.asarray(problem.x_star))  # fmt: skip
+
+
 def _own_family(f, grad, hess, residual) -> Family:
     """A family of one: a problem given by functions of x ignores the data."""
 
@@ -340,14 +354,14 @@ def get(name: str, **params: Any) -> Problem:
     bound.apply_defaults()
     # the type is part of the key: n=True must not find the object built for n=1
     key = tuple((k, type(v).__name__, v) for k, v in sorted(bound.arguments.items()))
-    try:
-        return _cached(name, key)
+    try:  # x64: a float32 run builds float32 arrays (jax's flag is per thread)
+        return _cached(name, key, bool(jax.config.jax_enable_x64))
     except TypeError:  # unhashable parameter (e.g. a list): build without caching
         return _build(name, params)
 
 
 @functools.cache
-def _cached(name: str, key: tuple[tuple[str, str, Any], ...]) -> Problem:
+def _cached(name: str, key: tuple[tuple[str, Any, Any], ...], x64: bool) -> Problem:
     return _build(name, {k: v for k, _, v in key})
 
 

@@ -23,6 +23,7 @@ import sys
 import types
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -69,9 +70,13 @@ def _problem_class(name: str):
     return getattr(module, name)
 
 
-@functools.cache
 def get(name: str) -> Problem:
     """The Problem of CUTEst problem ``name`` (ValueError: unknown, or no sif2jax)."""
+    return _get(name, bool(jax.config.jax_enable_x64))  # float32 runs: their own
+
+
+@functools.cache
+def _get(name: str, x64: bool) -> Problem:
     sif = _problem_class(name)()
     args = sif.args
     f_star = sif.expected_objective_value

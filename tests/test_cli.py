@@ -160,7 +160,18 @@ BAD = {
         ["report", "--formats", "png,gif"],
         "unknown figure format gif; accepted: png, svg, pdf",
     ),
-    "bad precision": (["run", "--precision", "float16"], "invalid choice: 'float16'"),
+    "bad precision": (
+        ["run", "--precision", "float16"],
+        "--precision must be float64 or float32, or a comma list of both",
+    ),
+    "tune in two precisions": (
+        ["run", "--precision", "float32,float64", "--tune", "lr=log:1e-3:1:4"],
+        "--tune takes one precision",
+    ),
+    "bad precision list": (
+        ["run", "--precision", "float32,float16"],
+        "(float32,float64), got 'float32,float16'",
+    ),
     "suite and config": (
         ["run", "--suite", "smoke", "--config", "c.toml"],
         "not allowed with argument",

@@ -21,6 +21,7 @@ import optimizers
 import problems
 from bench import limits, results, rundir, runner
 from bench.runner import CellSpec, Settings
+from bench.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -221,8 +222,8 @@ def test_tables_and_manifest_carry_one_run_id(run_copy):
     meta = json.loads((run_copy / "manifest.json").read_text())
     for name in ("runs.parquet", "traces.parquet"):
         tag = json.loads(pq.read_schema(run_copy / name).metadata[b"optbench"])
-        assert tag == {"run_id": meta["run_id"], "schema_version": "2.0"}
-    assert meta["schema_version"] == "2.0"
+        assert tag == {"run_id": meta["run_id"], "schema_version": SCHEMA_VERSION}
+    assert meta["schema_version"] == SCHEMA_VERSION
 
 
 def test_a_manifest_of_another_run_is_refused(run_copy):

@@ -22,14 +22,16 @@ SPECS = [
 ]
 RUN_COLUMNS = [
     "problem", "problem_name", "problem_params", "dim", "optimizer", "config",
-    "optimizer_params", "lr", "beta", "source", "start", "status", "solved", "f_star",
+    "precision", "optimizer_params", "lr", "beta", "source", "start", "status",
+    "solved", "f_star",
     "f_star_known", "final_f", "final_gap", "final_grad_norm", "n_steps", "nfev",
     "njev", "nhev", "nhvp", "njac", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
     "work_to_tol", "rate", "order", "rate_theory", "compile_s", "compile_cached",
     "run_s", "time_to_tol_s", "run_s_batched", "num_steps", "max_njev", "gtol", "tol",
 ]  # fmt: skip
 TRACE_COLUMNS = [
-    "problem", "optimizer", "config", "start", "step", "f", "gap", "grad_norm",
+    "problem", "optimizer", "config", "precision", "start", "step", "f", "gap",
+    "grad_norm",
     "step_size", "nfev", "njev", "nhev", "nhvp", "njac", "time_s", "x0", "x1",
 ]  # fmt: skip
 
@@ -148,6 +150,7 @@ def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
     assert manifest["cells"][0] == {
         "problem": "rosenbrock[n=2]",
         "config": "bfgs",
+        "precision": "float64",
         "status": "failed",
         "error": "RuntimeError: boom",
     }

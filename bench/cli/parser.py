@@ -50,7 +50,9 @@ problem (tuned learning rates follow their problem); --optimizers alone runs the
 every problem of the suite; both replace the suite's selection.
 
 Settings: a flag wins over the config file, which wins over the suite's own starts and
-steps. --precision float32 changes the default tolerances to gtol=1e-6, tol=1e-5.
+steps. --precision float32 changes the default tolerances to gtol=1e-6, tol=1e-5;
+--precision float32,float64 runs every cell in both precisions under one gtol and tol
+(float64's defaults, 1e-10 and 1e-8, unless given).
 
 config file (TOML), every key optional:
   suite = "mine"                 # run name, or a built-in suite to start from
@@ -61,7 +63,7 @@ config file (TOML), every key optional:
   gtol = 1e-10
   tol = 1e-8
   seed = 0
-  precision = "float64"
+  precision = "float64"          # or ["float32", "float64"]
   plugins = ["my_opts.py"]       # files (relative to this file) or module names
   trace = "log:50"               # trace rows kept: full, every:K or log:N
   [[groups]]                     # more problems x optimizers groups
@@ -156,7 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, metavar="N", help="seed of the starts (0)")
     run.add_argument(
-        "--precision", choices=("float64", "float32"), help="(default float64)"
+        "--precision",
+        metavar="P",
+        help="float64 (default), float32, or float32,float64: every cell in both, "
+        "in one run (a precision column; the report's precision floor)",
     )
     run.add_argument(
         "--out",

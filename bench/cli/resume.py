@@ -93,13 +93,13 @@ def check_plugins(meta: dict[str, Any], run_dir: Path) -> None:
             )
 
 
-def done_cells(run_dir: Path) -> set[tuple[str, str]]:
-    """(problem, config) of the cells whose rows the folder holds (tables or
-    parts)."""
+def done_cells(run_dir: Path) -> set[tuple[str, str, str]]:
+    """``Cell.key`` (problem, config, precision) of the cells whose rows the folder
+    holds (tables or parts)."""
     try:
         runs, _, _ = results.read_run(run_dir, trace_columns=[])
     except FileNotFoundError:
         return set()
     if runs.empty:
         return set()
-    return set(zip(runs["problem"], runs["config"], strict=True))
+    return set(zip(*(runs[k] for k in results.CELL_KEYS), strict=True))

@@ -50,6 +50,9 @@ def resolve(args: argparse.Namespace) -> tuple[suites.Suite, dict[str, Any]]:
             flag = "--" + key.replace("_", "-")
             settings[key] = config.check_setting(key, value, name=flag)
     settings.setdefault("precision", "float64")
+    # float32 alone loosens the defaults; a run of both keeps float64's for both,
+    # so that its float32 cells stop where the float64 cells do (their gap floor
+    # is float32's, not an earlier gtol's)
     if settings["precision"] == "float32":
         for key, value in FLOAT32_DEFAULTS.items():
             settings.setdefault(key, value)
@@ -120,13 +123,16 @@ def _interrupted_status() -> int:
 
 def set_precision(precision: str) -> None:
     """Must run before any problem or optimizer is built (``import bench`` turns x64
-    on; float32 turns it back off). Also dispatches CPU calls synchronously: a run
+    on; float32 alone turns it back off; a run of both keeps it on and runs each
+    cell in its own, bench/precision.py). Also dispatches CPU calls synchronously: a run
     times calls of tens of microseconds, and handing each to XLA's thread pool and
     back cost more than the call on a 2-core machine (BFGS on Rosenbrock: ~240 us
     async against ~160 us sync, measured with the runner's one-lane program)."""
     import jax
 
-    jax.config.update("jax_enable_x64", precision == "float64")
+    from bench import precision as precisions
+
+    jax.config.update("jax_enable_x64", precisions.x64(precisions.parse(precision)))
     jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
@@ -222,10 +228,12 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
         max_njev=settings.get("max_njev"),
         trace=_or(settings.get("trace"), runner.Settings.trace),
     )
-    prepared = runner.prepare(cells)  # the error names its cell
+    prepared = runner.prepare(cells, s.precisions)  # the error names its cell
     max_memory = (limits.parse_size(args.max_memory) if args.max_memory
                   else limits.default_max_memory())  # fmt: skip
     tune = settings.get("tune")
+    if tune and len(s.precisions) > 1:  # its choice is per (problem, family)
+        raise UsageError("--tune takes one precision; run float32 and float64 apart")
     if tune:
         from bench.tuning import parse_tune, tunable
 
@@ -237,10 +245,10 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
     else:  # the folder is locked first, so that no live run changes it meanwhile
         claimed = rundir.claim_existing(resumed[0])
     try:
-        done: frozenset[tuple[str, str]] = frozenset()
+        done: frozenset[tuple[str, str, str]] = frozenset()
         if resumed is not None:
             done = frozenset(resume.done_cells(claimed.path))
-            missing = [c for c in prepared if (c.problem.label, c.config) not in done]
+            missing = [c for c in prepared if c.key not in done]
             limits.check_memory(runner.families(missing), s.starts, s.num_steps,
                                 max_memory, s.trace)  # fmt: skip
         return _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
@@ -258,7 +266,7 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
     from bench import runner
 
     out_dir = claimed.path
-    todo = [c for c in prepared if (c.problem.label, c.config) not in done]
+    todo = [c for c in prepared if c.key not in done]
     n_cells = len(todo)
     n_probs = len({c.problem.label for c in todo})
     n_configs = len({c.config for c in todo})

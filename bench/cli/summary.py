@@ -96,6 +96,9 @@ def print_summary(runs, console, max_detail_rows: int = 40) -> None:
 
     if "config" not in runs:
         return
+    from bench.precision import labelled
+
+    runs = labelled(runs)  # a run of two precisions: two rows per config
     by_config = _aggregate(runs, ["config"])
     console.print()
     console.print(

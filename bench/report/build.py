@@ -85,6 +85,7 @@ def build_report(
         studies.kappa_sweeps(doc, drawer, runs, styles)
         studies.tuning(doc, drawer, run_dir, runs)
         studies.cost_per_iteration(doc, drawer, runs, styles)
+        studies.precision_floor(doc, drawer, runs, traces)
         _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles,
                   grids)  # fmt: skip
         drawer.draw_all()

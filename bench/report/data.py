@@ -19,6 +19,7 @@ _RUN_DEFAULTS: dict[str, Any] = {
     "dim": 0,
     "optimizer": "?",
     "config": "?",
+    "precision": "float64",
     "optimizer_params": "{}",
     "lr": np.nan,
     "source": "optbench",
@@ -49,6 +50,7 @@ _RUN_DEFAULTS: dict[str, Any] = {
 TRACE_COLUMNS = [
     "problem",
     "config",
+    "precision",
     "start",
     "step",
     "gap",
@@ -64,11 +66,14 @@ TRACE_COLUMNS = [
 def load(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(runs, traces, manifest) of ``run_dir``, read and checked by
     ``bench.results.read_run`` (tables, or the parts a killed run left);
-    FileNotFoundError when it holds no results."""
+    FileNotFoundError when it holds no results. In a run of several precisions the
+    config labels name their precision (``bench.precision.labelled``)."""
+    from bench.precision import labelled
     from bench.results import read_run
 
     runs, traces, manifest = read_run(run_dir, trace_columns=TRACE_COLUMNS)
-    return _normalise_runs(runs), _normalise_traces(traces), manifest
+    runs, traces = _normalise_runs(runs), _normalise_traces(traces)
+    return labelled(runs), labelled(traces), manifest
 
 
 def _normalise_runs(runs: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +91,8 @@ def _normalise_runs(runs: pd.DataFrame) -> pd.DataFrame:
 def _normalise_traces(traces: pd.DataFrame) -> pd.DataFrame:
     for col in TRACE_COLUMNS:
         if col not in traces:
-            traces[col] = np.nan if col not in ("problem", "config") else ""
+            traces[col] = (np.nan if col not in ("problem", "config", "precision")
+                           else "")  # fmt: skip
     if len(traces):
         traces["problem"] = traces["problem"].astype(str)
         traces["config"] = traces["config"].astype(str)

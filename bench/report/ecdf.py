@@ -18,9 +18,10 @@ def load_targets(
 ) -> pd.DataFrame:
     """The run's targets table (``bench.results.read_targets``): what was recorded
     when it ran, else read from the traces (exact when they were stored in full)."""
+    from bench.precision import labelled
     from bench.results import read_targets
 
-    return read_targets(run_dir, runs, traces)
+    return labelled(read_targets(run_dir, runs, traces))
 
 
 def runtime_ecdf(table: pd.DataFrame, configs: list[str], count: str) -> Profile:

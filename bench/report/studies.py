@@ -1,6 +1,7 @@
 """The report's study sections, each shown only when the run holds its study: kappa
 sweeps (``kappa``), the tuning protocol (``bench.tuning``), cost per iteration
-against dimension (``cost``)."""
+against dimension (``cost``), the precision floor of a float32 and float64 run
+(``floor``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.report import cost, kappa, texts
+from bench.report import cost, floor, kappa, texts
 from bench.report.analysis import lr_families, median
 from bench.report.document import Document, slug
 from bench.report.draw import Drawer
@@ -136,3 +137,26 @@ def cost_per_iteration(
             caption=texts.COST_CAPTION.format(family=family),
         )
         doc.table(slopes, name=f"cost_{slug(family)}")
+
+
+def precision_floor(doc: Document, drawer: Drawer, runs: pd.DataFrame,
+                    traces: pd.DataFrame) -> None:  # fmt: skip
+    """A run of float32 and float64: per config, the gap each attains, and the
+    configs that lose most to float32 first."""
+    if not floor.has_both(runs) or traces.empty:
+        return
+    table = floor.floor_table(runs, traces)
+    if table.empty:
+        return
+    doc.heading(2, "Precision floor: float32 against float64")
+    _figure(
+        doc,
+        drawer,
+        "floor",
+        "precision_floor",
+        floor.figure_data(table),
+        alt="Per config, the smallest relative gap reached in float32 and in "
+        "float64, log scale",
+        caption=texts.FLOOR_CAPTION,
+    )
+    doc.table(table, caption=texts.FLOOR_TABLE_CAPTION, name="precision_floor")

@@ -111,3 +111,15 @@ COST_CAPTION = (
     "first-order methods and L-BFGS, O(n^2) for BFGS, O(n^3) for dense Newton, on top "
     "of the oracles' (a dense quadratic's gradient is O(n^2) already)."
 )
+FLOOR_CAPTION = (
+    "The attainable gap floor per config: for each run the smallest relative gap "
+    "(f - f*) / max(1, |f*|) over its stored trace rows, clipped below at 1e-16 (a gap "
+    "at float64's resolution, zero or negative counts as 1e-16); the median over "
+    "starts, then over the problems with a published f* that the config ran in both "
+    "precisions. Both precisions stop under the same gtol, so the gap between the two "
+    "markers is what float32's rounding costs; configs that lose most are on top."
+)
+FLOOR_TABLE_CAPTION = (
+    "Floors as in the figure; ratio = float32 floor / float64 floor, largest first; "
+    "problems: how many the medians are over."
+)

@@ -16,6 +16,7 @@ from bench.report.figures import (
     convergence,
     cost,
     ecdf,
+    floor,
     kappa,
     lr,
     profiles,
@@ -31,6 +32,7 @@ _DRAW = {
     "kappa": kappa.draw,
     "cost": cost.draw,
     "ecdf": ecdf.draw,
+    "floor": floor.draw,
 }
 
 
