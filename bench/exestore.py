@@ -19,6 +19,7 @@ import functools
 import hashlib
 import os
 import pickle
+import threading
 import types
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +29,9 @@ import jax
 import numpy as np
 
 _OURS = ("bench", "optimizers", "problems")
+# one (de)serialization at a time: two threads loading at once crashed XLA:CPU
+# (a segmentation fault in deserialize_and_load, with the compile-ahead threads)
+_LOCK = threading.Lock()
 
 
 class _Unkeyable(Exception):
@@ -123,16 +127,35 @@ def load(k: str | None) -> Any | None:
     from jax.experimental import serialize_executable
 
     path = None if k is None else _path(k)
-    if path is None or not path.is_file():
+    if path is None or not path.is_file() or not _runtime_ready():
         return None
     try:
         blob, in_tree, out_tree = pickle.loads(path.read_bytes())
-        exe = serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
+        with _LOCK:
+            exe = serialize_executable.deserialize_and_load(blob, in_tree, out_tree)
     except Exception:  # noqa: BLE001  (a damaged or foreign entry is a miss)
         path.unlink(missing_ok=True)
         return None
     os.utime(path)  # last use, for the cache's oldest-first pruning
     return exe
+
+
+@functools.cache
+def _runtime_ready() -> bool:
+    """Whether a program may be loaded without lowering: on CPU, once jaxlib's
+    LAPACK kernels are set up. jax does that when it lowers a linear-algebra call,
+    which a loaded program skips: newton's eigh then called an unset kernel (a
+    segmentation fault on every Dask worker whose first program was newton's).
+    Other backends set up their libraries likewise: the store stays off there."""
+    if jax.default_backend() != "cpu":
+        return False
+    try:
+        from jax._src.lax import linalg
+
+        linalg.initialize_lapack()
+    except (ImportError, AttributeError):  # jax moved it: load nothing
+        return False
+    return True
 
 
 def save(k: str | None, exe: Any) -> None:
@@ -146,7 +169,8 @@ def save(k: str | None, exe: Any) -> None:
     if path is None:
         return
     try:
-        data = pickle.dumps(serialize_executable.serialize(exe))
+        with _LOCK:
+            data = pickle.dumps(serialize_executable.serialize(exe))
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)

@@ -57,18 +57,26 @@ class Family:
         took, whether they came from the persistent cache, and jax's counts."""
         from bench import cache
 
-        opt, p, n = self.first.opt, self.first.problem, self.s.num_steps
         # on a worker thread: jax's x64 flag is per thread, so entered here too
         with precision.context(self.first.precision), cache.CompileStats(
             this_thread=True
         ) as stats:
-            _, a = driver.program(p, opt, n, self.lanes, self.record_path,
-                                  self.batched_data, self.s.trace,
-                                  targets=True)  # fmt: skip
-            _, b = (driver.program(p, opt, n, 1, trace=self.s.trace) if self.timed
-                    else (None, 0.0))  # fmt: skip
+            _, a = self.batch_program()
+            _, b = self.lane_program() if self.timed else (None, 0.0)
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
         return a + b, cached, stats.as_dict()
+
+    def batch_program(self) -> tuple[Any, float]:
+        """``driver.program`` for all lanes at once, with the targets' records (in
+        the family's precision context)."""
+        return driver.program(self.first.problem, self.first.opt, self.s.num_steps,
+                              self.lanes, self.record_path, self.batched_data,
+                              self.s.trace, targets=True)  # fmt: skip
+
+    def lane_program(self) -> tuple[Any, float]:
+        """``driver.program`` for one lane (what ``bench.solve`` runs): the timings'."""
+        return driver.program(self.first.problem, self.first.opt, self.s.num_steps, 1,
+                              trace=self.s.trace)  # fmt: skip
 
     def batch_args(self) -> driver.Args:
         opt, s = self.first.opt, self.s

@@ -56,15 +56,14 @@ def _run_family(fam: Family, compiled: tuple[float, bool],
 def _run_family_in(fam: Family, compiled: tuple[float, bool],
                    before_timing: Callable[[], None],
                    between_calls: Callable[[], None]):  # fmt: skip
-    s, first = fam.s, fam.first
+    s = fam.s
     n = s.num_steps
-    batch, _ = driver.program(first.problem, first.opt, n, fam.lanes, fam.record_path,
-                              fam.batched_data, s.trace, targets=True)  # fmt: skip
+    batch, _ = fam.batch_program()
     bargs = fam.batch_args()
     tr = driver.settle(batch(bargs), n, s.trace)
     between_calls()
     if fam.timed:
-        single, _ = driver.program(first.problem, first.opt, n, 1, trace=s.trace)
+        single, _ = fam.lane_program()
         before_timing()
         batch_s = timing.wall_seconds(lambda: batch(bargs))
     else:  # counts only (the CI regression suite times its calls itself)

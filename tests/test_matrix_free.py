@@ -91,7 +91,7 @@ def test_work_to_tol_counts_products_and_jacobians_as_gradients():
 
     from bench import results
 
-    keys = {"problem": "p", "config": "c", "start": 0}
+    keys = {"problem": "p", "config": "c", "precision": "float64", "start": 0}
     runs = pd.DataFrame([{**keys, "f_star": 0.0, "status": "converged"}])
     runs = runs.reindex(columns=results.RUN_COLUMNS)
     traces = pd.DataFrame({**keys, "step": [0, 1, 2], "f": [1.0, 1e-3, 1e-12],

@@ -57,14 +57,7 @@ FAMILY_IDS = _family_ids()
 @pytest.mark.parametrize("index", range(len(FAMILY_IDS)), ids=FAMILY_IDS)
 def test_family(benchmark, regression, index):
     fam = regression.families[index]
-    program, _ = driver.program(
-        fam.first.problem,
-        fam.first.opt,
-        fam.s.num_steps,
-        fam.lanes,
-        fam.record_path,
-        fam.batched_data,
-    )
+    program, _ = fam.batch_program()
     args = fam.batch_args()
     t0 = time.perf_counter()
     driver.settle(program(args))
