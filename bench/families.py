@@ -67,11 +67,17 @@ class Family:
         return a + b, cached, stats.as_dict()
 
     def batch_program(self) -> tuple[Any, float]:
-        """``driver.program`` for all lanes at once, with the targets' records (in
-        the family's precision context)."""
+        """``driver.program`` for all lanes at once (in the family's precision
+        context); with the targets' records where the trace is thinned (a full
+        trace holds every row they come from, and a family of one lane without a
+        2-D path then runs one program, not two)."""
         return driver.program(self.first.problem, self.first.opt, self.s.num_steps,
                               self.lanes, self.record_path, self.batched_data,
-                              self.s.trace, targets=True)  # fmt: skip
+                              self.s.trace, targets=self.records_targets)  # fmt: skip
+
+    @property
+    def records_targets(self) -> bool:
+        return self.s.trace != "full"
 
     def lane_program(self) -> tuple[Any, float]:
         """``driver.program`` for one lane (what ``bench.solve`` runs): the timings'."""
@@ -86,8 +92,10 @@ class Family:
         data = self.first.problem.data
         if self.batched_data:
             data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
-        f_tol = np.repeat([f_levels(c.problem, s.tol) for c in self.cells], s.starts,
-                          axis=0)  # fmt: skip
+        levels = [f_levels(c.problem, s.tol) for c in self.cells]
+        if not self.records_targets:
+            levels = [v[:1] for v in levels]  # the tolerance's alone
+        f_tol = np.repeat(levels, s.starts, axis=0)
         return driver.args(self.first.problem, x0s, hp, data, s.gtol,
                            max_njev=s.max_njev, f_tol=f_tol)  # fmt: skip
 

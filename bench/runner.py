@@ -83,7 +83,9 @@ def _run_family_in(fam: Family, compiled: tuple[float, bool],
         at_tol = at_targets = None  # the driver's records: exact whatever the thinning
         if p.f_star is not None:  # unknown f*: the target is only known after the run
             target = tol_target(p, s.tol)
-            at_tol, at_targets = tr.at_tol[lane], tr.at_targets[lane]
+            at_tol = tr.at_tol[lane]
+            if tr.at_targets is not None:  # else read from the full trace's rows
+                at_targets = tr.at_targets[lane]
             if fam.timed and at_tol[0] >= 0:
                 tol_args = fam.lane_args(i, j, target)
                 if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
@@ -246,7 +248,7 @@ def _target_rows(per_start: list[dict], runs: pd.DataFrame,
     if not runs["f_star_known"].all():
         return pd.DataFrame(columns=targets.COLUMNS)
     records = [tr.get("at_targets") for tr in per_start]
-    if any(r is None for r in records):  # a peer
+    if any(r is None for r in records):  # a peer, or every row at hand (full trace)
         return targets.targets(runs, traces)
     cols = [0] + [1 + COUNTERS.index(c) for c in targets.COUNTS[1:]]  # step, counts
     return targets.recorded(runs[targets.KEYS], np.array(records)[:, :, cols])
