@@ -620,7 +620,7 @@ def test_workers_draw_the_same_files(tmp_path: Path) -> None:
 
 def test_workers_take_part(tmp_path: Path) -> None:
     from bench.report.draw import Drawer
-    from bench.report.tasks import FigureTask
+    from bench.report.figure_task import FigureTask
 
     data = {
         "kind": "perf",

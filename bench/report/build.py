@@ -36,11 +36,11 @@ from bench.report.data import load, settings
 from bench.report.document import Document, fmt, render_html, render_md, slug
 from bench.report.draw import Drawer, check_formats, worker_count
 from bench.report.ecdf import load_targets, runtime_ecdf
+from bench.report.figure_task import FigureTask
 from bench.report.interactive import convergence_explorer, profile_explorer
 from bench.report.landscape import contour_data
 from bench.report.tables import write_tables
 from bench.report.tasks import (
-    FigureTask,
     convergence_data,
     gap_floor,
     lr_data,

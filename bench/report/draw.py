@@ -18,6 +18,7 @@ with ``if __name__ == "__main__":``.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import sys
@@ -27,9 +28,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from bench.report.tasks import FigureTask
-from bench.results import write_bytes
+if TYPE_CHECKING:  # a worker imports this module: no pandas here
+    from bench.report.figure_task import FigureTask
 
 FORMATS = ("png", "svg", "pdf")
 # Fewer figures are drawn here alone. The workers take 1.5-2 s to start (the server
@@ -152,6 +154,8 @@ class Drawer:
         self.drawn_here += 1
 
     def _write(self, task: FigureTask, files: dict[str, bytes]) -> None:
+        from bench.results import write_bytes
+
         for ext, data in files.items():
             write_bytes(data, self.out / f"{task.stem}.{ext}")
 
@@ -177,6 +181,13 @@ def start_early() -> None:
     n = worker_count(PARALLEL_MIN)
     if n and not _EARLY:
         _EARLY.append((n, *_start_pool(n)))
+        atexit.register(_stop_early)  # no Drawer took them (the report failed)
+
+
+def _stop_early() -> None:
+    for _, pool, starting in _EARLY:
+        starting.join()  # a pool still starting a process cannot shut down
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_pool(n: int) -> tuple[ProcessPoolExecutor, threading.Thread]:

@@ -14,7 +14,8 @@ from bench.report import cost, floor, kappa, texts
 from bench.report.analysis import lr_families, median
 from bench.report.document import Document, slug
 from bench.report.draw import Drawer
-from bench.report.tasks import FigureTask, lr_data
+from bench.report.figure_task import FigureTask
+from bench.report.tasks import lr_data
 
 
 def _figure(

@@ -9,7 +9,6 @@ everything here is matplotlib-free (the drawing is in ``bench.report.figures``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,15 +27,6 @@ LR_DIVERGED = "x at top: diverged (on at least one start)"
 LR_CRAWL = "open triangle at top: tolerance not reached in {} steps by any start"
 # (x column, y column) of the four convergence panels
 PANELS = (("step", "gap"), ("njev", "gap"), ("time_s", "gap"), ("step", "grad_norm"))
-
-
-@dataclass(frozen=True)
-class FigureTask:
-    """One figure: ``figures.render`` draws it from ``data`` into files ``stem.*``."""
-
-    kind: str
-    stem: str
-    data: dict[str, Any]
 
 
 def gap_floor(f_star: float) -> float:

@@ -8,6 +8,7 @@ what a drawing worker runs. Importing this package imports matplotlib, so
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -22,7 +23,9 @@ from bench.report.figures import (
     profiles,
 )
 from bench.report.figures.style import DRAW_RC, save
-from bench.report.tasks import FigureTask
+
+if TYPE_CHECKING:
+    from bench.report.figure_task import FigureTask
 
 _DRAW = {
     "convergence": convergence.draw,
