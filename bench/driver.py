@@ -391,6 +391,13 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     )
 
 
+def records_path(problem: Problem) -> bool:
+    """Whether a program writes each row's iterate: for 2-D problems (the report's
+    contour plots), in every program, so the one that times a start is the one
+    ``bench.solve`` runs."""
+    return problem.dim == 2
+
+
 def batch_data(problem: Problem, lanes: int) -> bool:
     """Whether a program of ``lanes`` lanes takes the data with a lane axis: always
     with more than one lane, even where every lane shares one instance, because a

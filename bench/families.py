@@ -25,13 +25,15 @@ def families(cells: list[Cell]) -> list[list[Cell]]:
             peers.append([c])
             continue
         with precision.context(c.precision):
-            key = driver.program_key(c.problem, c.opt, 0, 0, _record_path(c), False)
+            key = driver.program_key(c.problem, c.opt, 0, 0, False, False)
         groups.setdefault(key, []).append(c)
     return list(groups.values()) + peers
 
 
-def _record_path(cell: Cell) -> bool:
-    return cell.problem.dim == 2  # the contour plots' paths
+# At most this many lanes, a family runs its one-lane program lane by lane: one
+# program instead of two, where a compile (about a second) outweighs running a few
+# lanes one after the other (the default suite: 120 programs became 60).
+LANE_BY_LANE = 8
 
 
 class Family:
@@ -42,7 +44,7 @@ class Family:
         self.timed = timed  # False: no one-lane program, no per-start times
         self.first = cells[0]
         self.starts = [starting_points(c.problem, s.starts, s.seed) for c in cells]
-        self.record_path = _record_path(self.first)
+        self.record_path = driver.records_path(self.first.problem)
 
     @property
     def lanes(self) -> int:
@@ -52,16 +54,24 @@ class Family:
     def batched_data(self) -> bool:
         return driver.batch_data(self.first.problem, self.lanes)
 
+    @property
+    def lane_by_lane(self) -> bool:
+        """Whether the traces come from the one-lane program, called once per lane
+        (a timed family of at most LANE_BY_LANE lanes): then that is the family's
+        only program."""
+        return self.timed and self.lanes <= LANE_BY_LANE
+
     def compile(self) -> tuple[float, bool, dict[str, Any]]:
-        """Compile (or fetch) the batched and the one-lane program: the seconds that
-        took, whether they came from the persistent cache, and jax's counts."""
+        """Compile (or fetch) the family's programs (the batched one unless it runs
+        lane by lane, the one-lane one if timed): the seconds that took, whether
+        they came from the persistent cache, and jax's counts."""
         from bench import cache
 
         # on a worker thread: jax's x64 flag is per thread, so entered here too
         with precision.context(self.first.precision), cache.CompileStats(
             this_thread=True
         ) as stats:
-            _, a = self.batch_program()
+            _, a = (None, 0.0) if self.lane_by_lane else self.batch_program()
             _, b = self.lane_program() if self.timed else (None, 0.0)
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
         return a + b, cached, stats.as_dict()
@@ -80,9 +90,16 @@ class Family:
         return self.s.trace != "full"
 
     def lane_program(self) -> tuple[Any, float]:
-        """``driver.program`` for one lane (what ``bench.solve`` runs): the timings'."""
+        """``driver.program`` for one lane (what ``bench.solve`` runs): the timings';
+        the traces' too when the family runs lane by lane, then with the targets'
+        records where the trace is thinned."""
         return driver.program(self.first.problem, self.first.opt, self.s.num_steps, 1,
-                              trace=self.s.trace)  # fmt: skip
+                              self.record_path, trace=self.s.trace,
+                              targets=self._lane_targets)  # fmt: skip
+
+    @property
+    def _lane_targets(self) -> bool:
+        return self.lane_by_lane and self.records_targets
 
     def batch_args(self) -> driver.Args:
         opt, s = self.first.opt, self.s
@@ -100,10 +117,13 @@ class Family:
                            max_njev=s.max_njev, f_tol=f_tol)  # fmt: skip
 
     def lane_args(self, i: int, j: int, f_target: float | None) -> driver.Args:
+        """Start j of cell i, stopping at f <= ``f_target`` (None: never)."""
         c, s = self.cells[i], self.s
         target = None if f_target is None else np.array([f_target])
+        f_tol = f_levels(c.problem, s.tol)[None, : None if self._lane_targets else 1]
         return driver.args(c.problem, self.starts[i][j][None], c.opt.hp(),
-                           c.problem.data, s.gtol, target, s.max_njev)  # fmt: skip
+                           c.problem.data, s.gtol, target, s.max_njev,
+                           f_tol)  # fmt: skip
 
 
 def tol_target(problem, tol: float) -> float:

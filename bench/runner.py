@@ -45,9 +45,10 @@ __all__ = [
 def _run_family(fam: Family, compiled: tuple[float, bool],
                 before_timing: Callable[[], None],
                 between_calls: Callable[[], None] = lambda: None):  # fmt: skip
-    """The unit of work: one family's rows, [(runs, traces, targets)] per cell, from one
-    batched run for the traces, then each start timed alone through the one-lane
-    program (after ``before_timing``); ``between_calls`` runs between calls (the
+    """The unit of work: one family's rows, [(runs, traces, targets)] per cell: the
+    traces from one batched run (or, for few lanes, the one-lane program's calls
+    lane by lane), then each start timed alone through the one-lane program (after
+    ``before_timing``); ``between_calls`` runs between calls (the
     cell timeout raises there)."""
     with precision.context(fam.first.precision):  # its calls as its compile
         return _run_family_in(fam, compiled, before_timing, between_calls)
@@ -58,16 +59,24 @@ def _run_family_in(fam: Family, compiled: tuple[float, bool],
                    between_calls: Callable[[], None]):  # fmt: skip
     s = fam.s
     n = s.num_steps
-    batch, _ = fam.batch_program()
-    bargs = fam.batch_args()
-    tr = driver.settle(batch(bargs), n, s.trace)
-    between_calls()
-    if fam.timed:
-        single, _ = fam.lane_program()
+    single = fam.lane_program()[0] if fam.timed else None
+    batch_s = np.nan  # no batch (lane by lane), or untimed
+    if fam.lane_by_lane:  # one program: the traces are its calls, lane by lane
+        raws = []
+        for lane in range(fam.lanes):
+            between_calls()
+            raws.append(single(fam.lane_args(*divmod(lane, s.starts), None)))
+        tr = driver.settle(driver.Raw(*map(np.concatenate, zip(*raws, strict=True))),
+                           n, s.trace)  # fmt: skip
         before_timing()
-        batch_s = timing.wall_seconds(lambda: batch(bargs))
-    else:  # counts only (the CI regression suite times its calls itself)
-        batch_s = np.nan
+    else:
+        batch, _ = fam.batch_program()
+        bargs = fam.batch_args()
+        tr = driver.settle(batch(bargs), n, s.trace)
+        between_calls()
+        if fam.timed:  # else counts only (the CI regression suite times its calls)
+            before_timing()
+            batch_s = timing.wall_seconds(lambda: batch(bargs))
     per_start = []
     for lane in range(fam.lanes):
         between_calls()

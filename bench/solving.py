@@ -9,7 +9,7 @@ import jax
 import numpy as np
 
 from bench import thinning
-from bench.driver import Trace, args, batch_data, program, settle
+from bench.driver import Trace, args, batch_data, program, records_path, settle
 from optimizers.base import Optimizer, check_count
 from problems.base import Problem
 
@@ -57,8 +57,8 @@ def solve_batch(
     data = problem.data
     if batched:
         data = jax.tree.map(lambda v: np.broadcast_to(v, (lanes,) + v.shape), data)
-    exe, _ = program(problem, opt, num_steps, lanes, data_batched=batched,
-                     trace=trace)  # fmt: skip
+    exe, _ = program(problem, opt, num_steps, lanes, records_path(problem), batched,
+                     trace)  # fmt: skip
     return settle(exe(args(problem, x0s, opt.hp(), data, gtol)), num_steps, trace)
 
 
