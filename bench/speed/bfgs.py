@@ -88,7 +88,8 @@ def bench_bfgs_single(cfg: argparse.Namespace, log: Log) -> dict:
 
     p, opt = problems.get("rosenbrock", n=2), optimizers.get("bfgs")
     x0 = np.asarray(p.x0)
-    exe, ours_c = driver.program(p, opt, MAX_STEPS, 1)  # what bench.solve runs
+    # what bench.solve runs
+    exe, ours_c = driver.program(p, opt, MAX_STEPS, 1, driver.records_path(p))
     args = driver.args(p, x0[None], opt.hp(), p.data, GTOL)
     tr = driver.settle(exe(args))
     k, ours_g = int(tr.n_steps[0]), float(tr.grad_norm[0, -1])
@@ -153,7 +154,8 @@ def bench_bfgs_batch(cfg: argparse.Namespace, log: Log) -> dict:
     exes, compile_s, fast = {}, {}, {}
 
     def build(name: str, num_steps: int) -> None:
-        exes[name], compile_s[name] = driver.program(p, opt, num_steps, n)
+        exes[name], compile_s[name] = driver.program(p, opt, num_steps, n,
+                                                     driver.records_path(p))
         fast[name] = xla.on_fast_path(exes[name])
 
     build("ours_budget500", 500)

@@ -39,7 +39,7 @@ def bench_adam(cfg: argparse.Namespace, log: Log) -> dict:
 
     p, opt = problems.get("rosenbrock", n=2), optimizers.get("adam")
     hp, n = opt.params, cfg.adam_steps
-    prog = fresh_program(p, opt, n, 1)  # the program bench.solve runs
+    prog = fresh_program(p, opt, n, 1, driver.records_path(p))  # what bench.solve runs
     exe = prog["exe"]
     args = driver.args(p, np.asarray(p.x0)[None], opt.hp(), p.data, 0.0)
     tx = optax.adam(hp["lr"], b1=hp["b1"], b2=hp["b2"], eps=hp["eps"])
@@ -253,63 +253,55 @@ def bench_kappa(cfg: argparse.Namespace, log: Log) -> dict:
 
 
 def bench_compile(cfg: argparse.Namespace, log: Log) -> dict:
-    """Seconds to compile what the runner compiles for a family: the batched program
-    (cells x starts lanes, with the path for 2-D problems) and the one-lane program
-    that times each start."""
+    """Seconds to compile what the runner compiles for a family of the default starts:
+    its one-lane program (with the path for 2-D problems), plus the batched program
+    where the family has more than ``families.LANE_BY_LANE`` lanes."""
+    from bench.families import LANE_BY_LANE
+
     specs = [("rosenbrock", {"n": 2}), ("quadratic", {"dim": 20})]
     if "wood" in problems.names():
         specs.append(("wood", {}))
     opts = ["gd", "adam", "newton", "bfgs", "lbfgs"]
     if cfg.quick:
         specs, opts = specs[:1], ["gd", "bfgs"]
+    lanes = cfg.compile_starts  # as the runner builds it (data per lane)
     rows = []
     for name, kw in specs:
         p = problems.get(name, **kw)
+        path = driver.records_path(p)
         for oname in opts:
             opt = optimizers.get(oname)
-            lanes = cfg.compile_starts  # as the runner builds it (data per lane)
-            batch = fresh_program(p, opt, cfg.compile_steps, lanes, p.dim == 2,
-                                  driver.batch_data(p, lanes))  # fmt: skip
-            one = fresh_program(p, opt, cfg.compile_steps, 1)
-            rows.append(
-                {
-                    "family": f"{p.label} x {oname}",
-                    "optimizer": oname,
-                    "batched_s": batch["compile_s"],
-                    "one_lane_s": one["compile_s"],
-                    "total_s": batch["compile_s"] + one["compile_s"],
-                    "fast_path": {
-                        "batched": batch["fast_path"],
-                        "one_lane": one["fast_path"],
-                    },
-                }
-            )
+            progs = {"one_lane": fresh_program(p, opt, cfg.compile_steps, 1, path)}
+            if lanes > LANE_BY_LANE:
+                batched = driver.batch_data(p, lanes)
+                progs["batched"] = fresh_program(p, opt, cfg.compile_steps, lanes,
+                                                 path, batched)  # fmt: skip
+            seconds = {f"{k}_s": v["compile_s"] for k, v in progs.items()}
+            fast = {k: v["fast_path"] for k, v in progs.items()}
+            rows.append({"family": f"{p.label} x {oname}", "optimizer": oname,
+                         **seconds, "total_s": sum(seconds.values()),
+                         "fast_path": fast})  # fmt: skip
     totals = [r["total_s"] for r in rows]
-    progs = [r["batched_s"] for r in rows] + [r["one_lane_s"] for r in rows]
     out = {
         "families": rows,
         "median_family_s": statistics.median(totals),
         "max_family_s": max(totals),
-        "median_program_s": statistics.median(progs),
+        "median_program_s": statistics.median(
+            [r[f"{k}_s"] for r in rows for k in r["fast_path"]]),
         "steps": cfg.compile_steps,
-        "starts": cfg.compile_starts,
-        "fast_path": {
-            f"{r['family']} ({kind})": r["fast_path"][kind]
-            for r in rows
-            for kind in ("batched", "one_lane")
-        },
-    }
+        "starts": lanes,
+        "fast_path": {f"{r['family']} ({kind})": ok
+                      for r in rows for kind, ok in r["fast_path"].items()},
+    }  # fmt: skip
+    what = ("one-lane program (path for 2-D)" if lanes <= LANE_BY_LANE
+            else f"batched ({lanes} lanes) + one-lane program")  # fmt: skip
     log(
         f"6. compile seconds per program family: median {out['median_family_s']:.2f} s"
         f" (max {out['max_family_s']:.2f} s; median per program "
-        f"{out['median_program_s']:.2f} s), as the runner compiles a family: batched "
-        f"({cfg.compile_starts} lanes, {cfg.compile_steps} steps, path for 2-D) + "
-        "one-lane"
+        f"{out['median_program_s']:.2f} s), as the runner compiles a family of "
+        f"{lanes} starts, {cfg.compile_steps} steps: its {what}"
     )
     for r in rows:
         fp = "/".join("yes" if v else "NO" for v in r["fast_path"].values())
-        log(
-            f"     {r['family']:<34s} batched {r['batched_s']:5.2f} s  one-lane "
-            f"{r['one_lane_s']:5.2f} s  total {r['total_s']:5.2f} s  fast path {fp}"
-        )
+        log(f"     {r['family']:<34s} total {r['total_s']:5.2f} s  fast path {fp}")
     return out
