@@ -335,10 +335,15 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
         cache.count_loaded(time.perf_counter() - t0)
     else:
         fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
+        if stored is not None:  # jax's cache key then changes with the store's (below)
+            fn.__name__ = fn.__qualname__ = f"optbench_{stored[:16]}"
         specs = _arg_specs(problem, opt, lanes, data_batched, MARKS if targets else 1)
         with cache.CompileStats(this_thread=True) as compiled:
             exe = xla.compile_with_options(jax.jit(fn).lower(specs))
-        if compiled.programs_from_cache == 0:  # see exestore.save
+        # A program loaded from jax's cache cannot be stored (exestore.save): named
+        # after its store key, it is there only if its store entry was lost; so a
+        # new version of this code compiles anew once, then loads whole.
+        if compiled.programs_from_cache == 0:
             exestore.save(stored, exe)
     seconds = time.perf_counter() - t0
     with _COMPILED_LOCK:

@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # anything, and the final f of the run from (-1.2, 1). Newton's eigh is a LAPACK
 # call: a loaded program needs jaxlib's kernels set up without any lowering.
 _RUN = """
-import json, numpy as np, jax
+import json, os, numpy as np, jax
 import bench, problems, optimizers
-from bench import cache, driver
+from bench import cache, driver, exestore
+if os.environ.get("SOURCE"):  # another version of this project's code
+    exestore._source_digest = lambda: os.environ["SOURCE"]
 assert cache.enable() is None
 traced = []
 jax.monitoring.register_event_duration_secs_listener(
@@ -46,8 +48,9 @@ def _restore_jax_cache():
     compilation_cache.reset_cache()
 
 
-def _run(folder: Path) -> dict:
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "OPTBENCH_CACHE_DIR": str(folder)}
+def _run(folder: Path, source: str = "") -> dict:
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "OPTBENCH_CACHE_DIR": str(folder),
+           "SOURCE": source}  # fmt: skip
     run = subprocess.run([sys.executable, "-c", _RUN], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -70,6 +73,18 @@ def test_a_second_process_loads_the_program_without_tracing(tmp_path):
     assert third["traced"] >= 1 and third["programs_from_cache"] == 1
     assert third["f"] == first["f"] and not stored[0].exists()
     assert _run(tmp_path)["f"] == first["f"]
+
+
+def test_a_new_version_of_the_code_compiles_once_then_loads_whole(tmp_path):
+    """With jax's cache warm from the old version, the new one's program is compiled
+    (named after its store key, it is not in jax's cache) and stored."""
+    old = _run(tmp_path, "v1")
+    new = _run(tmp_path, "v2")
+    assert new["programs_compiled"] == 1 and new["traced"] >= 1
+    again = _run(tmp_path, "v2")
+    assert again["programs_from_cache"] == 1 and again["traced"] == 0
+    assert old["f"] == new["f"] == again["f"]
+    assert len(list(tmp_path.glob("exe-*-cache"))) == 2
 
 
 def _key(problem, opt, **kw) -> str | None:
