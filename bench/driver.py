@@ -30,7 +30,7 @@ import numpy as np
 from jax import lax
 
 from bench import cache, exestore, thinning, xla
-from bench.lanes import over_lanes, packing
+from bench.lanes import over_lanes, packing, slot, write_rows
 from bench.status import Status
 from bench.targets import TARGETS
 from optimizers.base import COUNTERS, Optimizer
@@ -179,30 +179,6 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     return _Lane(state, counts, k, status, idle, lane.at_tol), alpha, ended
 
 
-def _slot(slots, step):
-    """The trace row that holds ``step`` (itself in a full trace)."""
-    if slots is None:
-        return step
-    return lax.dynamic_index_in_dim(slots, step, 0, False).astype(step.dtype)
-
-
-def _write_rows(bufs, rows, at, wrote, slots):
-    """Lane i's row into bufs[.][i, slot(at[i])] where wrote[i]: a loop of dynamic
-    slice updates, since a scatter would take the whole loop off XLA:CPU's fast
-    path."""
-
-    def one(i, bufs):
-        row = _slot(slots, at[i])
-        return tuple(
-            lax.dynamic_update_slice(
-                b, jnp.where(wrote[i], r[i], b[i, row])[None, None], (i, row, 0)
-            )
-            for b, r in zip(bufs, rows, strict=True)
-        )
-
-    return lax.fori_loop(0, at.shape[0], one, bufs)
-
-
 def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool,
              data_batched: bool, trace: str = "full"):  # fmt: skip
     """The function of ``Args`` that one compiled program runs."""
@@ -264,9 +240,9 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             if targets is not None:
                 targets = (targets[0], wrote)
             if opt.searches:  # each lane at its own row, if it wrote one
-                bufs = _write_rows(bufs, rows, lanes.k, wrote, slots)
+                bufs = write_rows(bufs, rows, lanes.k, wrote, slots)
             else:  # every lane steps on every tick: row t + 1 (stopped: overwritten)
-                at = _slot(slots, t + 1)
+                at = slot(slots, t + 1)
                 if slots is not None:  # a stopped lane's last row may share this slot
                     rows = tuple(
                         jnp.where(wrote[:, None], r, lax.dynamic_index_in_dim(

@@ -1,5 +1,5 @@
-"""How the driver's loop holds its lanes: packed into two flat arrays per lane, and
-mapped over with ``vmap`` (or not, for one lane)."""
+"""How the driver's loop holds its lanes: packed into two flat arrays per lane,
+mapped over with ``vmap`` (or not, for one lane), and their trace rows written."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 from jax.flatten_util import ravel_pytree
 
 
@@ -48,3 +49,27 @@ def over_lanes(fn, in_axes: tuple, lanes: int):
         return jax.tree.map(lambda v: jnp.asarray(v)[None], fn(*args))
 
     return one
+
+
+def slot(slots, step):
+    """The trace row that holds ``step`` (itself in a full trace)."""
+    if slots is None:
+        return step
+    return lax.dynamic_index_in_dim(slots, step, 0, False).astype(step.dtype)
+
+
+def write_rows(bufs, rows, at, wrote, slots):
+    """Lane i's row into bufs[.][i, slot(at[i])] where wrote[i]: a loop of dynamic
+    slice updates, since a scatter would take the whole loop off XLA:CPU's fast
+    path."""
+
+    def one(i, bufs):
+        row = slot(slots, at[i])
+        return tuple(
+            lax.dynamic_update_slice(
+                b, jnp.where(wrote[i], r[i], b[i, row])[None, None], (i, row, 0)
+            )
+            for b, r in zip(bufs, rows, strict=True)
+        )
+
+    return lax.fori_loop(0, at.shape[0], one, bufs)
