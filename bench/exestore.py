@@ -15,11 +15,13 @@ them; the store is on exactly when that cache is (``--no-cache`` turns both off)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import pickle
 import threading
+import time
 import types
 from importlib import metadata
 from pathlib import Path
@@ -62,9 +64,13 @@ def _part(v: Any, depth: int = 0) -> Any:
         module = v.__module__ or ""
         if module.split(".")[0] not in _OURS:
             raise _Unkeyable
-        cells = tuple(c.cell_contents for c in v.__closure__ or ())
-        return (module, v.__qualname__, v.__code__.co_firstlineno,
-                _part(cells, depth + 1), _part(v.__defaults__, depth + 1),
+        try:
+            cells = tuple(c.cell_contents for c in v.__closure__ or ())
+        except ValueError:  # a cell not filled yet
+            raise _Unkeyable from None
+        code = hashlib.sha256(v.__code__.co_code).hexdigest()  # two lambdas on a line
+        return (module, v.__qualname__, code, _part(cells, depth + 1),
+                _part(v.__defaults__, depth + 1),
                 _part(v.__kwdefaults__, depth + 1))  # fmt: skip
     raise _Unkeyable
 
@@ -101,6 +107,8 @@ def _platform() -> tuple:
 def key(program_key: tuple) -> str | None:
     """The store's key for ``driver.program_key``'s tuple; None when the program
     holds a function that is not this project's."""
+    if _platform()[3] != "cpu":  # see _runtime_ready
+        return None
     try:
         parts = _part(program_key)
     except _Unkeyable:
@@ -121,6 +129,30 @@ def _path(k: str) -> Path | None:
     return None if folder is None else folder / f"exe-{k}-cache"
 
 
+def _used(path: Path) -> None:
+    """Its ``-atime`` file, as jax's own entries have: jax's size limit (on with the
+    filelock package) reads one for every ``-cache`` file in the folder."""
+    with contextlib.suppress(OSError):  # pruned or cleared meanwhile: harmless
+        atime = path.with_name(path.name[: -len("-cache")] + "-atime")
+        atime.write_bytes(time.time_ns().to_bytes(8, "little"))
+
+
+def forget_jax_entry(k: str) -> None:
+    """Delete jax's entries of the program named after store key ``k``: loaded from
+    there, it cannot be stored, so the next run compiles it anew and stores it."""
+    folder = _folder()
+    if folder is not None:
+        for p in folder.glob(f"jit_{program_name(k)}-*"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def program_name(k: str) -> str:
+    """The name a storable program is compiled under: jax's cache key (which starts
+    with the module name, ``jit_<name>``) then changes with the store's."""
+    return f"optbench_{k[:16]}"
+
+
 def load(k: str | None) -> Any | None:
     """The stored program of key ``k``, or None (no entry, store off, or an entry
     that does not load: it is deleted)."""
@@ -136,7 +168,7 @@ def load(k: str | None) -> Any | None:
     except Exception:  # noqa: BLE001  (a damaged or foreign entry is a miss)
         path.unlink(missing_ok=True)
         return None
-    os.utime(path)  # last use, for the cache's oldest-first pruning
+    _used(path)  # last use, for oldest-first pruning
     return exe
 
 
@@ -171,8 +203,9 @@ def save(k: str | None, exe: Any) -> None:
     try:
         with _LOCK:
             data = pickle.dumps(serialize_executable.serialize(exe))
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+        _used(path)
     except Exception:  # noqa: BLE001  (the cache is an optimisation, never a failure)
         return

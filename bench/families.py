@@ -142,11 +142,7 @@ def f_levels(problem, tol: float) -> np.ndarray:
     where f* is unknown (it is the best f found, known only after the run)."""
     from bench.targets import TARGETS
 
-    if problem.f_star is None:
-        return np.full(1 + len(TARGETS), -np.inf)
-    scale = max(1.0, abs(problem.f_star))
-    return np.array([tol_target(problem, tol)]
-                    + [problem.f_star + t * scale for t in TARGETS])  # fmt: skip
+    return np.array([tol_target(problem, t) for t in (tol, *TARGETS)])
 
 
 def _stack(datas: list[Any]) -> Any:

@@ -67,12 +67,18 @@ def test_a_second_process_loads_the_program_without_tracing(tmp_path):
     assert second["traced"] == 0
     assert second["f"] == first["f"]
     # a damaged entry is a miss, deleted; jax's own cache has the compile, and a
-    # program loaded from there is never stored (XLA:CPU could not run it again)
+    # program loaded from there is never stored (XLA:CPU could not run it again):
+    # jax's entry is deleted, so the next run compiles it and stores it again
     stored[0].write_bytes(b"not a program")
     third = _run(tmp_path)
     assert third["traced"] >= 1 and third["programs_from_cache"] == 1
     assert third["f"] == first["f"] and not stored[0].exists()
-    assert _run(tmp_path)["f"] == first["f"]
+    fourth = _run(tmp_path)
+    assert fourth["programs_compiled"] == 1 and stored[0].exists()
+    fifth = _run(tmp_path)
+    assert fifth["traced"] == 0 and fifth["f"] == first["f"]
+    # every entry has the -atime file jax's own size limit reads
+    assert stored[0].with_name(stored[0].name[: -len("cache")] + "atime").is_file()
 
 
 def test_a_new_version_of_the_code_compiles_once_then_loads_whole(tmp_path):
@@ -85,6 +91,7 @@ def test_a_new_version_of_the_code_compiles_once_then_loads_whole(tmp_path):
     assert again["programs_from_cache"] == 1 and again["traced"] == 0
     assert old["f"] == new["f"] == again["f"]
     assert len(list(tmp_path.glob("exe-*-cache"))) == 2
+    assert len(list(tmp_path.glob("exe-*-atime"))) == 2
 
 
 def _key(problem, opt, **kw) -> str | None:

@@ -34,9 +34,10 @@ if TYPE_CHECKING:  # a worker imports this module: no pandas here
     from bench.report.figure_task import FigureTask
 
 FORMATS = ("png", "svg", "pdf")
-# Fewer figures are drawn here alone. The workers take 1.5-2 s to start (the server
-# imports JAX, pandas and matplotlib), in which this process draws six figures or so:
-# with fewer than ten, workers saved nothing and a short report waited for them.
+# Fewer figures are drawn here alone, unless workers were started ahead. A worker
+# takes about 1.1 s to start (the server imports matplotlib and the figure code), in
+# which this process draws about five figures: with fewer than ten, workers started
+# when the report began saved nothing and a short report waited for them.
 PARALLEL_MIN = 10
 _PRELOAD = ["bench.report.figures"]
 # Workers started ahead by ``start_early``: (how many, pool, starting thread); the
@@ -99,13 +100,10 @@ class Drawer:
         self.drawn_here = 0  # tasks drawn in this process (the rest by workers)
         self._pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
-        early = _EARLY.pop() if _EARLY else None
-        if early is not None and workers > 0:
-            _, self._pool, self._starting = early
+        if workers > 0 and _EARLY:  # workers started ahead (else left to the exit)
+            _, self._pool, self._starting = _EARLY.pop()
         elif workers > 0:
             self._pool, self._starting = _start_pool(workers)
-        elif early is not None:
-            early[1].shutdown(wait=False, cancel_futures=True)
 
     def add(self, task: FigureTask) -> None:
         self.tasks.append(task)
@@ -178,13 +176,14 @@ def start_early() -> None:
     Drawer (if a report of ``PARALLEL_MIN`` figures would get any): a run calls it
     when its last cell is timed, so that the workers' imports overlap the tables'
     consolidation instead of the drawing."""
-    n = worker_count(PARALLEL_MIN)
+    n = worker_count(max(PARALLEL_MIN, os.cpu_count() or 1))  # no cap but the CPUs
     if n and not _EARLY:
         _EARLY.append((n, *_start_pool(n)))
         atexit.register(_stop_early)  # no Drawer took them (the report failed)
 
 
 def _stop_early() -> None:
+    """Stop workers started ahead that no Drawer took."""
     for _, pool, starting in _EARLY:
         starting.join()  # a pool still starting a process cannot shut down
         pool.shutdown(wait=True, cancel_futures=True)
