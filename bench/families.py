@@ -109,9 +109,7 @@ class Family:
         data = self.first.problem.data
         if self.batched_data:
             data = _stack([c.problem.data for c in self.cells for _ in range(s.starts)])
-        levels = [f_levels(c.problem, s.tol) for c in self.cells]
-        if not self.records_targets:
-            levels = [v[:1] for v in levels]  # the tolerance's alone
+        levels = [f_levels(c.problem, s.tol, self.records_targets) for c in self.cells]
         f_tol = np.repeat(levels, s.starts, axis=0)
         return driver.args(self.first.problem, x0s, hp, data, s.gtol,
                            max_njev=s.max_njev, f_tol=f_tol)  # fmt: skip
@@ -120,7 +118,7 @@ class Family:
         """Start j of cell i, stopping at f <= ``f_target`` (None: never)."""
         c, s = self.cells[i], self.s
         target = None if f_target is None else np.array([f_target])
-        f_tol = f_levels(c.problem, s.tol)[None, : None if self._lane_targets else 1]
+        f_tol = f_levels(c.problem, s.tol, self._lane_targets)[None]
         return driver.args(c.problem, self.starts[i][j][None], c.opt.hp(),
                            c.problem.data, s.gtol, target, s.max_njev,
                            f_tol)  # fmt: skip
@@ -136,13 +134,15 @@ def tol_target(problem, tol: float) -> float:
     return problem.f_star + solved_threshold(problem.f_star, tol)
 
 
-def f_levels(problem, tol: float) -> np.ndarray:
+def f_levels(problem, tol: float, targets: bool = True) -> np.ndarray:
     """The f levels whose first row the loop records (``driver.Args.f_tol``): the
-    tolerance's, then f* + t max(1, |f*|) for each t of bench.targets.TARGETS; -inf
-    where f* is unknown (it is the best f found, known only after the run)."""
+    tolerance's, then (``targets``) f* + t max(1, |f*|) for each t of
+    bench.targets.TARGETS; -inf where f* is unknown (it is the best f found, known
+    only after the run)."""
     from bench.targets import TARGETS
 
-    return np.array([tol_target(problem, t) for t in (tol, *TARGETS)])
+    levels = (tol, *TARGETS) if targets else (tol,)
+    return np.array([tol_target(problem, t) for t in levels])
 
 
 def _stack(datas: list[Any]) -> Any:

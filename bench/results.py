@@ -141,7 +141,8 @@ def with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     if not unknown.any():
         return runs, traces
     which = ["problem", "precision"]
-    in_unknown = _cells(traces, which).isin(set(_cells(runs[unknown], which)))
+    in_unknown = pd.MultiIndex.from_frame(traces[which]).isin(
+        pd.MultiIndex.from_frame(runs.loc[unknown, which]))
     best = traces[in_unknown].groupby(which)["f"].min()
     sub = runs[unknown].assign(
         f_star=best.reindex(pd.MultiIndex.from_frame(runs.loc[unknown, which]))
@@ -216,12 +217,6 @@ def read_run(
     if trace_columns is not None and len(traces.columns):
         traces = traces[[c for c in trace_columns if c in traces]]
     return runs, traces, manifest
-
-
-def _cells(df: pd.DataFrame, keys: list[str] = CELL_KEYS) -> pd.Series:
-    """Each row's cell, as tuples of ``keys``."""
-    return pd.Series(list(zip(*(df[k] for k in keys), strict=True)), index=df.index,
-                     dtype=object)  # fmt: skip
 
 
 def _latest_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
