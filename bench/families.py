@@ -188,4 +188,6 @@ class Compiler:
             f.exception()  # waits; errors surface in result()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel the compiles not begun; wait for those in flight, whose caches
+        write their entries (``python -m bench`` exits without waiting for threads)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)

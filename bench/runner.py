@@ -279,7 +279,6 @@ def run(
     skip: frozenset[tuple[str, str, str]] = frozenset(),
     timed: bool = True,
     executor: Any = None,
-    when_done: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """Run every cell family by family, each family's rows written as a part of the
     run folder as it finishes (bench/rundir.py), consolidated into runs.parquet and
@@ -293,21 +292,20 @@ def run(
     cells that are done (not run again; their problems' contour data is stored
     again when the tables are consolidated). ``timed=False`` runs the batched
     programs only: counts and traces; run_s, time_to_tol_s, run_s_batched NaN.
-    ``executor``: where families run (bench/cluster.py); None: here. ``when_done``:
-    called once every family has finished, before the tables are consolidated."""
+    ``executor``: where families run (bench/cluster.py); None: here."""
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
         with results.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
-                        cell_timeout, skip, timed, executor, when_done)  # fmt: skip
+                        cell_timeout, skip, timed, executor)  # fmt: skip
     finally:
         if not claimed:
             rd.release()
 
 
 def _run(cells, settings, out_dir, suite, command, progress, resume,
-         cell_timeout, skip, timed, executor, when_done) -> pd.DataFrame:  # fmt: skip
+         cell_timeout, skip, timed, executor) -> pd.DataFrame:  # fmt: skip
     # the contour data from a float64 problem where the run has one
     problems = {c.problem.label: c.problem
                 for c in sorted(cells, key=lambda c: c.precision == "float64")}
@@ -357,8 +355,6 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
                 done += len(fam_cells)
                 save()
             advance(len(cells), "done")
-            if when_done is not None:
-                when_done()
         except KeyboardInterrupt:
             save("interrupted")
             raise
@@ -373,9 +369,17 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
     ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     from bench import peers
+    from bench.report.draw import wait_started
 
     names = [c.optimizer for c in peer_cells]
     compiler = Compiler(ours, (lambda: peers.preload(names)) if names else None)
+
+    def quiet() -> None:
+        """Nothing else at work while a run is timed: no compile, no drawing
+        worker importing its modules."""
+        compiler.wait_idle()
+        wait_started()
+
     try:
         for n, fam in enumerate(ours):
             announce(fam.cells)
@@ -391,12 +395,11 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             if error is None:
                 try:
                     deadline.check()
-                    tables = _run_family(fam, compiled, compiler.wait_idle,
-                                         deadline.check)  # fmt: skip
+                    tables = _run_family(fam, compiled, quiet, deadline.check)
                 except Exception as exc:  # noqa: BLE001
                     error = exc
             yield fam.cells, tables, error, None
-        compiler.wait_idle()  # peers compile too: never beside our options
+        quiet()  # peers compile too: never beside our options
         for cell in peer_cells:
             announce([cell])
             deadline = ledger.Deadline(cell_timeout, 1)

@@ -705,12 +705,26 @@ def test_long_traces_are_thinned() -> None:
     assert (np.diff(x) > 0).all()
 
 
-def test_analysis_does_not_import_matplotlib() -> None:
+def test_the_page_is_written_without_matplotlib() -> None:
+    """Only the figures' workers import it: the process writing the tables and the
+    page, whose plotly lines take the static figures' colours, does not."""
     code = (
-        "import sys, bench.report, bench.report.analysis, bench.report.tasks; "
-        "sys.exit('matplotlib' in sys.modules)"
+        "import sys, bench.report.build, bench.report.interactive as i; "
+        "i.line_style(0); sys.exit('matplotlib' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_palette_is_matplotlibs_tab20() -> None:
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    from bench.report.palette import TAB20, style
+
+    assert TAB20 == tuple(to_hex(matplotlib.colormaps["tab20"](i)) for i in range(20))
+    firsts = [style(i)["color"] for i in range(10)]  # dark shades first, all distinct
+    assert firsts == list(TAB20[::2]) and style(10)["color"] == TAB20[1]
+    assert style(20) == {"color": TAB20[0], "linestyle": "--"}
 
 
 # --- the page in a browser ------------------------------------------------------------

@@ -180,8 +180,15 @@ def _claim(out: str | None, suite_name: str):
 
 
 def cmd_run(args: argparse.Namespace, argv: list[str]) -> int:
-    with _reliable_ctrl_c():
-        return _run(args, argv)
+    from bench.report import draw
+
+    if not args.no_report:  # before jax is imported: see bench.report.draw
+        draw.start_early()
+    try:
+        with _reliable_ctrl_c():
+            return _run(args, argv)
+    finally:
+        draw.stop_early()  # if no report took them
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -295,8 +302,8 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
                                           command, _say)  # fmt: skip
         runs = runner.run(prepared, s, claimed, suite_name, command, progress=True,
                           resume=None if resumed is None else resumed[1],
-                          cell_timeout=args.cell_timeout, skip=done, executor=executor,
-                          when_done=_drawing_ahead(args))  # fmt: skip
+                          cell_timeout=args.cell_timeout, skip=done,
+                          executor=executor)  # fmt: skip
     except KeyboardInterrupt:
         print(
             f"{_prog()} run: {_interrupted_message(out_dir, n_cells)}", file=sys.stderr
@@ -316,16 +323,6 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
 def _say(line: str) -> None:
     """One line to the user, as written (no rich markup or highlighting)."""
     _console().print(line, highlight=False, markup=False)
-
-
-def _drawing_ahead(args) -> Any:
-    """What starts the report's drawing workers once the cells are done (None
-    without a report)."""
-    if args.no_report:
-        return None
-    from bench.report.draw import start_early
-
-    return start_early
 
 
 def _finish(

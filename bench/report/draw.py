@@ -6,8 +6,10 @@ fork of this process: a parent that has used JAX holds threads that a fork would
 in a broken state. The server imports matplotlib and the figure code once, then forks
 each worker with them loaded. A worker receives one ``FigureTask`` (small arrays) and
 returns the files' bytes; this process writes them, each atomically. ``python -m bench
-run`` starts the workers (``start_early``) as soon as its last cell is timed, so that
-their imports overlap the consolidation of the tables rather than the drawing.
+run`` starts the workers (``start_early``) before it imports jax, so that their imports
+use the core its own imports leave idle, and the run times nothing until they are done
+(``wait_started``); its report then leaves all the drawing to them, each figure sent as
+soon as its data is ready, and never imports matplotlib itself.
 
 Like every start method but fork, a worker re-imports the program's main script
 (``__mp_main__``). That is harmless for ``python -m bench`` and an interactive session
@@ -65,7 +67,7 @@ def worker_count(n_figures: int, workers: int | None = None) -> int:
     per CPU but the one this process draws on."""
     if workers is not None:
         return max(0, min(int(workers), n_figures))
-    if _EARLY and n_figures >= 2:  # started ahead: their start costs nothing now
+    if _EARLY and n_figures >= 1:  # started ahead: their start costs nothing now
         return _EARLY[0][0]
     cpus = os.cpu_count() or 1
     if n_figures < PARALLEL_MIN or cpus < 2 or not _main_is_importable():
@@ -89,8 +91,10 @@ class Drawer:
     With ``workers`` > 0 the worker processes start in the background as soon as the
     Drawer is made; ``draw_all`` then shares the tasks: this process draws from the
     end of the list (all of it while the workers are still starting), the workers
-    from the front. If the workers fail to start or die, this process draws what is
-    left. Use as a context manager: leaving it stops the workers.
+    from the front. With workers started ahead (``start_early``), they draw each task
+    as it is added, and this process none. If the workers fail to start or die, this
+    process draws what is left. Use as a context manager: leaving it stops the
+    workers.
     """
 
     def __init__(self, out: Path, formats: Sequence[str], workers: int = 0) -> None:
@@ -100,13 +104,20 @@ class Drawer:
         self.drawn_here = 0  # tasks drawn in this process (the rest by workers)
         self._pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
-        if workers > 0 and _EARLY:  # workers started ahead (else left to the exit)
+        self._sent: dict[str, Future[dict[str, bytes]]] = {}  # stem: its drawing
+        self._early = workers > 0 and bool(_EARLY)  # else left to the exit
+        if self._early:
             _, self._pool, self._starting = _EARLY.pop()
         elif workers > 0:
             self._pool, self._starting = _start_pool(workers)
 
     def add(self, task: FigureTask) -> None:
         self.tasks.append(task)
+        if self._early:  # drawn while this process prepares the next ones
+            try:
+                self._sent[task.stem] = self._pool.submit(_render, task, self.formats)
+            except BrokenProcessPool:
+                pass  # drawn here by draw_all
 
     def wait_for_workers(self) -> None:
         """Block until the worker processes (if any) have started."""
@@ -115,6 +126,9 @@ class Drawer:
 
     def draw_all(self) -> None:
         """Draw every task added and write its files."""
+        if self._early:
+            self._collect()
+            return
         pending = list(self.tasks)
         while pending and self._starting is not None and self._starting.is_alive():
             self._draw_here(pending.pop())
@@ -147,6 +161,16 @@ class Drawer:
                 self._write(task, files)
         return left
 
+    def _collect(self) -> None:
+        """Write what the workers started ahead drew; draw here what they could not."""
+        for task in self.tasks:
+            fut = self._sent.get(task.stem)
+            files = None if fut is None else _result(fut)
+            if files is None:
+                self._draw_here(task)
+            else:
+                self._write(task, files)
+
     def _draw_here(self, task: FigureTask) -> None:
         self._write(task, _render(task, self.formats))
         self.drawn_here += 1
@@ -172,19 +196,28 @@ class Drawer:
 
 
 def start_early() -> None:
-    """Start the drawing workers now, in the background, for this process's next
-    Drawer (if a report of ``PARALLEL_MIN`` figures would get any): a run calls it
-    when its last cell is timed, so that the workers' imports overlap the tables'
-    consolidation instead of the drawing."""
-    n = worker_count(max(PARALLEL_MIN, os.cpu_count() or 1))  # no cap but the CPUs
-    if n and not _EARLY:
-        _EARLY.append((n, *_start_pool(n)))
-        atexit.register(_stop_early)  # no Drawer took them (the report failed)
+    """Start the drawing workers now, in the background, one per CPU, for this
+    process's next Drawer (if a report of ``PARALLEL_MIN`` figures would get any):
+    a run calls it before it imports jax, so that their imports overlap its own."""
+    cpus = os.cpu_count() or 1
+    if worker_count(max(PARALLEL_MIN, cpus)) and not _EARLY:
+        _EARLY.append((cpus, *_start_pool(cpus)))
+        atexit.register(stop_early)  # no Drawer took them (the report failed)
 
 
-def _stop_early() -> None:
-    """Stop workers started ahead that no Drawer took."""
-    for _, pool, starting in _EARLY:
+def wait_started() -> None:
+    """Block until the workers started ahead have imported their modules: a run
+    times nothing while they use a core."""
+    for _, _, starting in _EARLY:
+        starting.join()
+
+
+def stop_early() -> None:
+    """Stop workers started ahead that no Drawer took (the run failed, or had no
+    report). Its caller must not leave without it: each worker holds the pipes that
+    would tell it that this process is gone, and would outlive it."""
+    while _EARLY:
+        _, pool, starting = _EARLY.pop()
         starting.join()  # a pool still starting a process cannot shut down
         pool.shutdown(wait=True, cancel_futures=True)
 

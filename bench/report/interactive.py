@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.report.palette import style
 from bench.report.tasks import Traced, failed_label
 
 POINTS = 40  # per run: this many evenly spaced steps, and as many log-spaced ones
@@ -34,12 +35,8 @@ HOVER = "<b>%{fullData.name}</b><br>start {start}<br>x %{x:.4g}<br>y %{y:.3e}"
 
 def line_style(index: int) -> dict[str, str]:
     """The plotly line of style ``index``: the static figures' colour and dashes."""
-    from matplotlib.colors import to_hex
-
-    from bench.report.figures.style import style
-
     st = style(index)
-    return {"color": to_hex(st["color"]), "dash": _DASH[st["linestyle"]]}
+    return {"color": st["color"], "dash": _DASH[st["linestyle"]]}
 
 
 def typed(v: np.ndarray) -> dict[str, str]:

@@ -15,9 +15,9 @@ from bench.report.figures.style import (
     axis_labels,
     line_handle,
     new_canvas,
-    style,
     tick_label,
 )
+from bench.report.palette import style
 
 
 def draw(

@@ -16,9 +16,9 @@ from bench.report.figures.style import (
     log_axis,
     note_in_axes,
     panel_figure,
-    style,
     suptitle,
 )
+from bench.report.palette import style
 
 # (x label, y label, title) of the panels, in tasks.PANELS order
 _PANELS = (

@@ -14,9 +14,9 @@ from bench.report.figures.style import (
     log_axis,
     note_in_axes,
     panel_figure,
-    style,
     suptitle,
 )
+from bench.report.palette import style
 
 
 def draw(panels: list[dict[str, Any]]) -> Figure:

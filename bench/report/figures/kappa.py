@@ -16,9 +16,9 @@ from bench.report.figures.style import (
     log_axis,
     note_in_axes,
     panel_figure,
-    style,
     suptitle,
 )
+from bench.report.palette import style
 
 
 def draw(title: str, lines: list[dict[str, Any]]) -> Figure:

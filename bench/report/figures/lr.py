@@ -16,9 +16,9 @@ from bench.report.figures.style import (
     line_handle,
     log_axis,
     panel_figure,
-    style,
     suptitle,
 )
+from bench.report.palette import style
 
 
 def draw(

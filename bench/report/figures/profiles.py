@@ -14,8 +14,8 @@ from bench.report.figures.style import (
     log_axis,
     new_canvas,
     note_in_axes,
-    style,
 )
+from bench.report.palette import style
 
 _CHAR_IN = 0.075  # width of one 8 pt legend character, inches
 

@@ -44,14 +44,6 @@ SAVE_RC = {"svg.fonttype": "none", "svg.hashsalt": "optbench", "pdf.fonttype": 4
 # Unhinted glyphs render in about half the time (text is a third of a figure's cost)
 # and look the same at 100 dpi; labels are literal text, never mathtext.
 DRAW_RC = {"text.hinting": "no_hinting", "text.parse_math": False}
-_TAB20 = matplotlib.colormaps["tab20"]
-
-
-def style(index: int) -> dict[str, Any]:
-    """20 distinct colours (tab20's dark shades, then its light ones), then dashes."""
-    color = _TAB20((2 * index) % 20 + (index // 10) % 2)
-    styles = ["-", "--", ":", "-."]
-    return {"color": color, "linestyle": styles[(index // 20) % len(styles)]}
 
 
 def legend_cols(labels: Sequence[str], width_in: float) -> int:
