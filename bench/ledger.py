@@ -67,9 +67,10 @@ class Deadline:
             )
 
 
-def record(meta, out_dir, cells, tables, error) -> bool:
+def record(meta, out_dir, cells, tables, error, written=None) -> bool:
     """Write a family's rows as one part, then add its cells to the manifest (done,
-    or failed with a one-line reason). True when it failed."""
+    or failed with a one-line reason). True when it failed. ``written``: a dict
+    that keeps the part's frames, by its key (results.read_run)."""
     if error is None:
         run_id = meta["run_id"]
         key = rundir.family_key([c.key for c in cells])
@@ -79,6 +80,8 @@ def record(meta, out_dir, cells, tables, error) -> bool:
         if len(targets):  # none where f* is best-found: read from the traces then
             results.write_table(targets, rundir.targets_part(out_dir, key), run_id)
         results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
+        if written is not None:
+            written[key] = (runs, traces, targets)
     for cell in cells:
         entry = {"problem": cell.problem.label, "config": cell.config,
                  "precision": cell.precision}  # fmt: skip

@@ -173,14 +173,18 @@ def write_table(df: pd.DataFrame, path: Path, run_id: str) -> None:
 
 
 def read_run(
-    run_dir: Path | str, trace_columns: list[str] | None = None
+    run_dir: Path | str,
+    trace_columns: list[str] | None = None,
+    written: dict[str, tuple[pd.DataFrame, ...]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(runs, traces, manifest) of a run folder: its consolidated tables and any
     parts a killed run left (parts win for their cells), checked against the schema
     and against the manifest's run id. ``trace_columns``: read only these (if
-    present). FileNotFoundError when the folder holds no results; RunFolderError
-    (one line naming the file) on a table or manifest that does not belong. Never
-    follows a symlink out of the folder."""
+    present). ``written``: parts this process wrote, by key, as (runs, traces,
+    targets) frames, taken as they are instead of read back. FileNotFoundError when
+    the folder holds no results; RunFolderError (one line naming the file) on a
+    table or manifest that does not belong. Never follows a symlink out of the
+    folder."""
     from bench import rundir
 
     run_dir = Path(run_dir)
@@ -204,13 +208,18 @@ def read_run(
     runs_l, traces_l = [], []
     if runs_path.exists():
         runs_l.append(read(runs_path, schema.REQUIRED_RUNS))
-        if traces_path.exists():
-            traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns))
+        traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns)
+                        if traces_path.exists() else pd.DataFrame())  # fmt: skip
     for key in keys:
+        if written is not None and key in written:
+            runs_l.append(written[key][0])
+            traces_l.append(written[key][1])
+            continue
         rp, tp = rundir.part_paths(run_dir, key)
         runs_l.append(read(rp, schema.REQUIRED_RUNS))
         traces_l.append(read(tp, schema.REQUIRED_TRACES))
-    runs, traces = _latest_rows(runs_l), _latest_rows(traces_l)
+    cells = [_cells(r) for r in runs_l]  # a traces table's are its runs table's
+    runs, traces = _latest_rows(runs_l, cells), _latest_rows(traces_l, cells)
     if keys and len(runs):
         tol = float(manifest.get("tol", runs["tol"].iloc[0] if "tol" in runs else 0))
         runs, traces = with_best_f_star(runs, traces, tol)
@@ -219,31 +228,41 @@ def read_run(
     return runs, traces, manifest
 
 
-def _latest_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _cells(f: pd.DataFrame) -> set[tuple]:
+    """The cells (CELL_KEYS) of a small table."""
+    if not len(f):
+        return set()
+    return set(zip(*(f[k].to_numpy() for k in CELL_KEYS), strict=True))
+
+
+def _latest_rows(frames: list[pd.DataFrame], cells: list[set] | None = None,
+                 ) -> pd.DataFrame:  # fmt: skip
     """Frames concatenated, each cell's rows (CELL_KEYS) from the last frame that
-    has that cell (a part written after the consolidated table wins)."""
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame()
-    seen = pd.MultiIndex.from_arrays([[]] * len(CELL_KEYS))
+    has that cell (a part written after the consolidated table wins). ``cells``:
+    each frame's cells, where known without reading its ~10^5 rows."""
+    cells = [_cells(f) for f in frames] if cells is None else cells
+    seen: set[tuple] = set()
     kept = []
-    for f in reversed(frames):
-        # compare cells, not rows: a trace part holds ~10^5 rows of a few cells
-        cells = pd.MultiIndex.from_frame(f[CELL_KEYS])
-        if len(seen):
-            f = f[~cells.isin(seen)]
-        kept.append(f)
-        seen = seen.union(cells.unique())
-    return pd.concat(kept[::-1], ignore_index=True)
+    for f, mine in zip(reversed(frames), reversed(cells), strict=True):
+        later = mine & seen
+        if later and len(f):  # rare: a resumed run ran these cells again
+            f = f[~pd.MultiIndex.from_frame(f[CELL_KEYS]).isin(list(later))]
+        if len(f):
+            kept.append(f)
+        seen |= mine
+    return pd.concat(kept[::-1], ignore_index=True) if kept else pd.DataFrame()
 
 
 def consolidate(
-    run_dir: Path, run_id: str, problems: dict[str, Any] | None = None
+    run_dir: Path,
+    run_id: str,
+    problems: dict[str, Any] | None = None,
+    written: dict[str, tuple[pd.DataFrame, ...]] | None = None,
 ) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
     whole run) and targets.parquet (``read_targets``), store the contour data of the
     2-D ones of ``problems`` (label -> Problem) in landscapes.parquet, then delete the
-    parts; the runs table (empty if none)."""
+    parts; the runs table (empty if none). ``written``: as for ``read_run``."""
     from bench import rundir
     from bench.landscape import landscapes
 
@@ -251,9 +270,9 @@ def consolidate(
     keys = rundir.committed_parts(run_dir)
     if not keys and not (run_dir / "runs.parquet").exists():
         return pd.DataFrame()
-    runs, traces, _ = read_run(run_dir)
+    runs, traces, _ = read_run(run_dir, written=written)
     if keys:
-        table = read_targets(run_dir, runs, traces)
+        table = read_targets(run_dir, runs, traces, written)
         write_table(traces, run_dir / "traces.parquet", run_id)
         write_table(table, run_dir / "targets.parquet", run_id)
         write_table(runs, run_dir / "runs.parquet", run_id)
@@ -265,23 +284,30 @@ def consolidate(
     return runs
 
 
-def read_targets(run_dir: Path | str, runs: pd.DataFrame,
-                 traces: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+def read_targets(run_dir: Path | str, runs: pd.DataFrame, traces: pd.DataFrame,
+                 written: dict[str, tuple[pd.DataFrame, ...]] | None = None,
+                 ) -> pd.DataFrame:  # fmt: skip
     """The targets table of a run folder (``runs``, ``traces``: as ``read_run``
     gives them): the rows in targets.parquet and in any targets parts (a part wins
     for its cells) of runs whose f* was known when they ran, read from ``traces``
-    for the others (bench/targets.py)."""
+    for the others (bench/targets.py). ``written``: as for ``read_run``."""
     from bench import rundir
     from bench.targets import combine
 
     run_dir = Path(run_dir)
     run_id = schema.run_id_of(read_manifest(run_dir))
-    paths = [run_dir / "targets.parquet"]
-    paths += [rundir.targets_part(run_dir, k) for k in rundir.committed_parts(run_dir)]
-    stored = _latest_rows([
-        schema.read_table(p, run_dir, run_id, schema.REQUIRED_TARGETS)
-        for p in paths if p.exists()
-    ])  # fmt: skip
+    written = written or {}
+    found = [(run_dir / "targets.parquet", None)]
+    found += [(rundir.targets_part(run_dir, k), k)
+              for k in rundir.committed_parts(run_dir)]  # fmt: skip
+    frames = []
+    for path, key in found:
+        if key in written:
+            frames.append(written[key][2])
+        elif path.exists():
+            frames.append(schema.read_table(path, run_dir, run_id,
+                                            schema.REQUIRED_TARGETS))  # fmt: skip
+    stored = _latest_rows(frames)
     return combine(runs, traces, stored)
 
 

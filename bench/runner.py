@@ -325,7 +325,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         }
         runs = None
         if state is not None:
-            runs = results.consolidate(out_dir, run_id, problems)
+            runs = results.consolidate(out_dir, run_id, problems, written)
             ledger.reconcile(meta, runs)
             meta["wall_s"] = meta.get("wall_s", 0.0) + time.perf_counter() - started
             meta.update(status=state, finished=results.now())
@@ -333,6 +333,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         results.write_json(meta, out_dir / "manifest.json")
         return runs
 
+    written: dict[str, tuple[pd.DataFrame, ...]] = {}  # parts: not read back
     fams = families(cells)
     if executor is not None:
         meta["executor"] = {"kind": "dask", "scheduler": executor.address}
@@ -350,7 +351,8 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
             finished = _here(fams, settings, timed, cell_timeout, meta, announce)
         try:
             for fam_cells, tables, error, worker in finished:
-                failed |= ledger.record(meta, out_dir, fam_cells, tables, error)
+                failed |= ledger.record(meta, out_dir, fam_cells, tables, error,
+                                        written)  # fmt: skip
                 _ran_on(meta, fam_cells, worker)
                 done += len(fam_cells)
                 save()
