@@ -164,7 +164,7 @@ def run_family(specs: list[CellSpec], precision: str, s: Settings,
         else:
             fam = Family(cells, s)
             compiled = fam.compile()
-            tables, stats = runner._run_family(fam, compiled, lambda: None), compiled[2]
+            tables, stats = runner._run_family(fam, compiled), compiled[2]
     return {"tables": tables, "address": get_worker().address,
             "environment": dict(_ENVIRONMENT), "compile": stats}  # fmt: skip
 

@@ -41,6 +41,9 @@ TRACE_VALUES = ("f", "grad_norm", "step_size", "nfev", "njev", "nhev", "nhvp", "
 # what tells cells apart (two precisions of one config are two cells), and runs
 CELL_KEYS = ["problem", "config", "precision"]
 RUN_KEYS = [*CELL_KEYS, "start"]
+# the runs columns ``derive`` computes from the traces
+DERIVED = ("final_gap", "solved", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
+           "work_to_tol", "rate", "order")  # fmt: skip
 
 
 
@@ -85,51 +88,57 @@ def rounding_floor(f_star: float) -> float:
     return 1e-14 * max(1.0, abs(f_star)) if f_star != 0 else 1e-300
 
 
-def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
-    """Add the gap-based columns to both tables, using each run's ``f_star`` column."""
-    keys = RUN_KEYS
-    f_star = runs.set_index(keys)["f_star"]
-    diverged = runs.set_index(keys)["status"] == Status.DIVERGED.label
-    traces = traces.copy()
-    idx = pd.MultiIndex.from_frame(traces[keys])
-    traces["gap"] = traces["f"].to_numpy() - f_star.reindex(idx).to_numpy()
-    # derivative work: each Hessian-vector product and Jacobian counted as a gradient
-    work = traces["njev"] + traces["nhvp"] + traces["njac"]
-    derived = []
-    for key, tr in traces.assign(work=work).groupby(keys, sort=False):
-        fs = f_star.loc[key]
-        gap = tr["gap"].to_numpy()
-        hit = np.flatnonzero(gap <= solved_threshold(fs, tol))
-        first = hit[0] if len(hit) else None
+def run_rows(runs: pd.DataFrame, traces: pd.DataFrame) -> np.ndarray:
+    """Each trace row's position in ``runs`` (matched on RUN_KEYS), -1 where none."""
+    index = pd.MultiIndex.from_frame(runs[RUN_KEYS])
+    return index.get_indexer(pd.MultiIndex.from_frame(traces[RUN_KEYS]))
 
-        def at_first(col: str, tr=tr, first=first) -> float:
-            return np.nan if first is None else float(tr[col].iloc[first])
 
-        rate = order = np.nan
-        if not diverged.loc[key]:  # a diverging run's "rate" would be a blow-up factor
-            floor = rounding_floor(fs)
-            steps = tr["step"].to_numpy()
-            rate = linear_rate(gap, floor, steps)
+def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float,
+           run_of_row: np.ndarray | None = None):  # fmt: skip
+    """Add the gap-based columns to both tables, using each run's ``f_star`` column;
+    ``traces`` in step order per run. ``run_of_row``: ``run_rows(runs, traces)``,
+    where the caller knows it without matching the keys of every row."""
+    if run_of_row is None:
+        run_of_row = run_rows(runs, traces)
+    f_star = runs["f_star"].to_numpy(float)
+    ours = run_of_row >= 0
+    gap = np.where(ours, traces["f"].to_numpy(float) - f_star[run_of_row], np.nan)
+    traces = traces.assign(gap=gap)
+    njev, nhvp, njac = (traces[c].to_numpy(float) for c in ("njev", "nhvp", "njac"))
+    at_hit = {  # the runs column: the trace column read at the first row within tol
+        "steps_to_tol": traces["step"].to_numpy(float),
+        "nfev_to_tol": traces["nfev"].to_numpy(float),
+        "njev_to_tol": njev,
+        # derivative work: each Hessian-vector product and Jacobian as a gradient
+        "work_to_tol": njev + nhvp + njac,
+    }
+    diverged = (runs["status"] == Status.DIVERGED.label).to_numpy()
+    n = len(runs)
+    out = {c: np.full(n, np.nan) for c in DERIVED if c != "solved"}
+    solved = np.zeros(n, dtype=bool)
+    # each run's rows, in their order: one stable sort instead of a groupby
+    order = np.argsort(run_of_row, kind="stable")
+    bounds = np.searchsorted(run_of_row[order], np.arange(n + 1))
+    for r in range(n):
+        rows = order[bounds[r] : bounds[r + 1]]
+        if not len(rows):
+            continue
+        g = gap[rows]
+        threshold = solved_threshold(f_star[r], tol)
+        hit = np.flatnonzero(g <= threshold)
+        out["final_gap"][r] = g[-1]
+        solved[r] = bool(g[-1] <= threshold) and not diverged[r]
+        for c, values in at_hit.items():
+            out[c][r] = values[rows[hit[0]]] if len(hit) else np.nan
+        if not diverged[r]:  # a diverging run's "rate" would be a blow-up factor
+            floor = rounding_floor(f_star[r])
+            steps = at_hit["steps_to_tol"][rows]
+            out["rate"][r] = linear_rate(g, floor, steps)
             # the order compares consecutive steps: a thinned trace has none
             if (np.diff(steps) == 1).all():
-                order = convergence_order(gap, floor)
-        derived.append(
-            {
-                **dict(zip(keys, key, strict=True)),
-                "final_gap": gap[-1],
-                "solved": bool(gap[-1] <= solved_threshold(fs, tol))
-                and not diverged.loc[key],
-                "steps_to_tol": at_first("step"),
-                "nfev_to_tol": at_first("nfev"),
-                "njev_to_tol": at_first("njev"),
-                "work_to_tol": at_first("work"),
-                "rate": rate,
-                "order": order,
-            }
-        )
-    derived_df = pd.DataFrame(derived)
-    stale = [c for c in derived_df if c not in keys]
-    runs = runs.drop(columns=stale, errors="ignore").merge(derived_df, on=keys)
+                out["order"][r] = convergence_order(g, floor)
+    runs = runs.assign(solved=solved, **out)
     return runs[RUN_COLUMNS], traces
 
 

@@ -12,9 +12,10 @@ and compiled in bench/families.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,30 +38,31 @@ from bench.families import Compiler, Family, families, tol_target
 from bench.progress import progress as progress_bar
 from optimizers.base import COUNTERS
 
+Quiet = Callable[[], contextlib.AbstractContextManager]  # nothing else at work inside
+
 __all__ = [
     "Cell", "CellSpec", "Settings", "families", "prepare", "run", "run_family",
     "starting_points",
 ]  # fmt: skip
 
 def _run_family(fam: Family, compiled: tuple[float, bool],
-                before_timing: Callable[[], None],
+                quiet: Quiet = contextlib.nullcontext,
                 between_calls: Callable[[], None] = lambda: None):  # fmt: skip
     """The unit of work: one family's rows, [(runs, traces, targets)] per cell: the
     traces from one batched run (or, for few lanes, the one-lane program's calls
-    lane by lane), then each start timed alone through the one-lane program (after
-    ``before_timing``); ``between_calls`` runs between calls (the
-    cell timeout raises there)."""
+    lane by lane), then each start timed alone through the one-lane program (inside
+    ``quiet()``: nothing else at work meanwhile); ``between_calls`` runs between
+    calls (the cell timeout raises there)."""
     with precision.context(fam.first.precision):  # its calls as its compile
-        return _run_family_in(fam, compiled, before_timing, between_calls)
+        return _run_family_in(fam, compiled, quiet, between_calls)
 
 
 def _run_family_in(fam: Family, compiled: tuple[float, bool],
-                   before_timing: Callable[[], None],
+                   quiet: Quiet,
                    between_calls: Callable[[], None]):  # fmt: skip
     s = fam.s
     n = s.num_steps
     single = fam.lane_program()[0] if fam.timed else None
-    batch_s = np.nan  # no batch (lane by lane), or untimed
     if fam.lane_by_lane:  # one program: the traces are its calls, lane by lane
         raws = []
         for lane in range(fam.lanes):
@@ -68,61 +70,65 @@ def _run_family_in(fam: Family, compiled: tuple[float, bool],
             raws.append(single(fam.lane_args(*divmod(lane, s.starts), None)))
         tr = driver.settle(driver.Raw(*map(np.concatenate, zip(*raws, strict=True))),
                            n, s.trace)  # fmt: skip
-        before_timing()
     else:
         batch, _ = fam.batch_program()
         bargs = fam.batch_args()
         tr = driver.settle(batch(bargs), n, s.trace)
         between_calls()
-        if fam.timed:  # else counts only (the CI regression suite times its calls)
-            before_timing()
+    with quiet():
+        batch_s = np.nan  # no batch (lane by lane), or untimed
+        if fam.timed and not fam.lane_by_lane:  # else counts only (the CI
+            # regression suite times its calls)
             batch_s = timing.wall_seconds(lambda: batch(bargs))
-    per_start = []
-    for lane in range(fam.lanes):
-        between_calls()
-        i, j = divmod(lane, s.starts)
-        p = fam.cells[i].problem
-        k = int(tr.n_steps[lane])
-        steps = tr.step[lane, : np.searchsorted(tr.step[lane], k) + 1]
-        rows = slice(0, len(steps))
-        run_s = time_to_tol = np.nan
-        if fam.timed:
-            run_args = fam.lane_args(i, j, None)
-            run_s = timing.wall_seconds(lambda a=run_args: single(a))
-        at_tol = at_targets = None  # the driver's records: exact whatever the thinning
-        if p.f_star is not None:  # unknown f*: the target is only known after the run
-            target = tol_target(p, s.tol)
-            at_tol = tr.at_tol[lane]
-            if tr.at_targets is not None:  # else read from the full trace's rows
-                at_targets = tr.at_targets[lane]
-            if fam.timed and at_tol[0] >= 0:
-                tol_args = fam.lane_args(i, j, target)
-                if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
-                    time_to_tol = timing.wall_seconds(lambda a=tol_args: single(a))
-        per_start.append(
-            {
-                "step": steps,
-                "at_tol": at_tol,
-                "at_targets": at_targets,
-                "f": tr.f[lane, rows],
-                "grad_norm": tr.grad_norm[lane, rows],
-                "step_size": tr.step_size[lane, rows],
-                **{c: getattr(tr, c)[lane, rows] for c in COUNTERS},
-                # this run's measured wall, spread evenly over its steps
-                "time_s": steps * run_s / max(k, 1),  # NaN if untimed
-                "path": tr.path[lane, rows] if fam.record_path else None,
-                "status": status.label(tr.status[lane]),
-                "run_s": run_s,
-                "time_to_tol_s": time_to_tol,
-                "run_s_batched": batch_s / fam.lanes,
-            }
-        )
+        per_start = [_lane_rows(fam, tr, lane, single, batch_s, between_calls)
+                     for lane in range(fam.lanes)]  # fmt: skip
     compile_s, cached, _ = compiled
     share = (compile_s / len(fam.cells), cached)
     return [
         _tables(c, per_start[i * s.starts : (i + 1) * s.starts], share, s)
         for i, c in enumerate(fam.cells)
     ]
+
+
+def _lane_rows(fam: Family, tr: Any, lane: int, single: Any, batch_s: float,
+               between_calls: Callable[[], None]) -> dict[str, Any]:  # fmt: skip
+    """One start's trace rows, status, and times (each measured alone)."""
+    between_calls()
+    s = fam.s
+    i, j = divmod(lane, s.starts)
+    p = fam.cells[i].problem
+    k = int(tr.n_steps[lane])
+    steps = tr.step[lane, : np.searchsorted(tr.step[lane], k) + 1]
+    rows = slice(0, len(steps))
+    run_s = time_to_tol = np.nan
+    if fam.timed:
+        run_args = fam.lane_args(i, j, None)
+        run_s = timing.wall_seconds(lambda: single(run_args))
+    at_tol = at_targets = None  # the driver's records: exact whatever the thinning
+    if p.f_star is not None:  # unknown f*: the target is only known after the run
+        at_tol = tr.at_tol[lane]
+        if tr.at_targets is not None:  # else read from the full trace's rows
+            at_targets = tr.at_targets[lane]
+        if fam.timed and at_tol[0] >= 0:
+            tol_args = fam.lane_args(i, j, tol_target(p, s.tol))
+            if int(single(tol_args).ends[0, 0]) == status.Status.TARGET:
+                time_to_tol = timing.wall_seconds(lambda: single(tol_args))
+    return {
+        "step": steps,
+        "at_tol": at_tol,
+        "at_targets": at_targets,
+        "f": tr.f[lane, rows],
+        "grad_norm": tr.grad_norm[lane, rows],
+        "step_size": tr.step_size[lane, rows],
+        **{c: getattr(tr, c)[lane, rows] for c in COUNTERS},
+        # this run's measured wall, spread evenly over its steps
+        "time_s": steps * run_s / max(k, 1),  # NaN if untimed
+        "path": tr.path[lane, rows] if fam.record_path else None,
+        "status": status.label(tr.status[lane]),
+        "run_s": run_s,
+        "time_to_tol_s": time_to_tol,
+        "run_s_batched": batch_s / fam.lanes,
+    }
 
 
 def run_family(cells: list[Cell], settings: Settings,
@@ -137,7 +143,7 @@ def run_family(cells: list[Cell], settings: Settings,
         tables = _run_peer(cells[0], settings)
     else:
         fam = Family(cells, settings)
-        tables = _run_family(fam, fam.compile(), lambda: None, between_calls)
+        tables = _run_family(fam, fam.compile(), between_calls=between_calls)
     return tuple(ledger.concat([t[i] for t in tables]) for i in range(3))
 
 
@@ -179,7 +185,7 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     p = cell.problem
     ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config,
              "precision": cell.precision}  # fmt: skip
-    run_rows, trace_frames = [], []
+    run_rows = []
     for j, tr in enumerate(per_start):
         run_rows.append(
             {
@@ -215,23 +221,22 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
                 "tol": s.tol,
             }
         )
-        path = tr["path"]
-        trace_frames.append(
-            pd.DataFrame(
-                {
-                    **ident,
-                    "start": j,
-                    "step": tr["step"],
-                    **{k: tr[k] for k in results.TRACE_VALUES},
-                    "x0": np.nan if path is None else path[:, 0],
-                    "x1": np.nan if path is None else path[:, 1],
-                }
-            )
-        )
     runs = pd.DataFrame(run_rows)
-    traces = pd.concat(trace_frames, ignore_index=True)
+    # the numbers first, one column each (a frame per start, and the cell's names
+    # repeated on every row before thinning, cost more than the rest of the tables)
+    start = np.repeat(np.arange(len(per_start)), [len(t["step"]) for t in per_start])
+    paths = [t["path"] for t in per_start]
+    traces = pd.DataFrame(
+        {
+            "start": start,
+            **{k: np.concatenate([t[k] for t in per_start])
+               for k in ("step", *results.TRACE_VALUES)},
+            **{f"x{i}": np.full(len(start), np.nan) if paths[0] is None
+               else np.concatenate([p[:, i] for p in paths]) for i in (0, 1)},
+        }
+    )  # fmt: skip
     # gap columns are NaN for now where f* is unknown: results.with_best_f_star
-    runs, traces = results.derive(runs, traces, s.tol)
+    runs, traces = results.derive(runs, traces, s.tol, run_of_row=start)
     recorded = [tr.get("at_tol") for tr in per_start]
     if all(r is not None for r in recorded):  # the driver's record beats the rows
         at = np.array(recorded, dtype=float)
@@ -244,6 +249,8 @@ def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
     if s.trace != "full":  # peers' per-iteration records, thinned like ours
         keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
         traces = traces[np.concatenate(keep)].reset_index(drop=True)
+    for i, (k, v) in enumerate(ident.items()):
+        traces.insert(i, k, v)
     return runs, traces, table
 
 
@@ -258,7 +265,7 @@ def _target_rows(per_start: list[dict], runs: pd.DataFrame,
         return pd.DataFrame(columns=targets.COLUMNS)
     records = [tr.get("at_targets") for tr in per_start]
     if any(r is None for r in records):  # a peer, or every row at hand (full trace)
-        return targets.targets(runs, traces)
+        return targets.targets(runs, traces, run_of_row=traces["start"].to_numpy())
     cols = [0] + [1 + COUNTERS.index(c) for c in targets.COUNTS[1:]]  # step, counts
     return targets.recorded(runs[targets.KEYS], np.array(records)[:, :, cols])
 
@@ -376,11 +383,14 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
     names = [c.optimizer for c in peer_cells]
     compiler = Compiler(ours, (lambda: peers.preload(names)) if names else None)
 
-    def quiet() -> None:
-        """Nothing else at work while a run is timed: no compile, no drawing
-        worker importing its modules."""
+    @contextlib.contextmanager
+    def quiet() -> Iterator[None]:
+        """Nothing else at work while runs are timed: no compile, no drawing
+        worker importing its modules; the next compiles start right after."""
         compiler.wait_idle()
         wait_started()
+        yield
+        compiler.ahead()
 
     try:
         for n, fam in enumerate(ours):
@@ -401,7 +411,8 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
                 except Exception as exc:  # noqa: BLE001
                     error = exc
             yield fam.cells, tables, error, None
-        quiet()  # peers compile too: never beside our options
+        compiler.wait_idle()  # peers compile too: never beside our options
+        wait_started()
         for cell in peer_cells:
             announce([cell])
             deadline = ledger.Deadline(cell_timeout, 1)

@@ -28,10 +28,11 @@ COUNTS = ["step", "njev", "nfev"]
 COLUMNS = [*KEYS, "target", *COUNTS]
 
 
-def targets(runs: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
+def targets(runs: pd.DataFrame, traces: pd.DataFrame,
+            run_of_row: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per run and target (COLUMNS), read from the trace rows; ``traces``
     in step order per run, with the ``gap`` column of ``results.derive``; ``runs``
-    gives each run's f*.
+    gives each run's f*; ``run_of_row``: as ``results.run_rows``, where known.
 
     A run counts a target from the first row that reaches it, whatever happens after
     (a run that diverged later still reached it).
@@ -40,8 +41,10 @@ def targets(runs: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
 
     if runs.empty or traces.empty:
         return pd.DataFrame(columns=COLUMNS)
-    index = pd.MultiIndex.from_frame(runs[KEYS])
-    run_of_row = index.get_indexer(pd.MultiIndex.from_frame(traces[KEYS]))
+    if run_of_row is None:
+        from bench.results import run_rows
+
+        run_of_row = run_rows(runs, traces)
     scale = np.maximum(1.0, np.abs(runs["f_star"].to_numpy(float)))
     gap = traces["gap"].to_numpy(float)
     counts = traces[COUNTS].to_numpy(float)
