@@ -239,6 +239,7 @@ def bad_runs(tmp_path_factory):
         cwd = tmp_path_factory.mktemp("bad")
         return case, cwd, bench(*BAD[case][0], cwd=cwd)
 
+    tmp_path_factory.getbasetemp()  # made once: threads making it at once collide
     with ThreadPoolExecutor(max_workers=4) as pool:
         return {case: (cwd, r) for case, cwd, r in pool.map(one, BAD)}
 
@@ -253,6 +254,28 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(case, bad_runs):
     assert "Traceback" not in r.stderr
     assert says in lines[0], lines[0]
     assert list(cwd.iterdir()) == []  # no results folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_no_process_outlives_a_refused_run(bad_runs):
+    """A run starts its drawing workers before it imports jax; refused at once, it
+    still stops them (each holds pipes that would otherwise keep it alive)."""
+
+    def ours() -> list[str]:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                text = cmdline.read_bytes().decode(errors="replace")
+            except OSError:  # gone meanwhile
+                continue
+            if any(str(cwd) in text for cwd, _ in bad_runs.values()):
+                found.append(text.replace("\0", " ")[:200])
+        return found
+
+    deadline = time.monotonic() + 10  # a server may take a moment to see EOF
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ours() == []
 
 
 def _write(path: Path, text: str) -> Path:

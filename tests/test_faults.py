@@ -126,6 +126,28 @@ def test_sigkill_leaves_valid_parts_and_resume_equals_an_uninterrupted_run(
     _same_tables(runs, traces, ref_runs, ref_traces)
 
 
+def test_parts_kept_in_memory_consolidate_as_parts_read_back(
+    tmp_path, uninterrupted, monkeypatch
+):
+    """A run consolidates the parts it wrote from the frames it kept: the tables (and
+    their dtypes) are those that reading the part files back gives."""
+    ref, _, _ = uninterrupted
+    consolidate = results.consolidate
+    monkeypatch.setattr(results, "consolidate",
+                        lambda out, run_id, problems, written: consolidate(
+                            out, run_id, problems))  # fmt: skip
+    out = tmp_path / "read_back"
+    runner.run(runner.prepare(SPECS), SETTINGS, out, "t", [], progress=False)
+    timed = {"compile_s", "compile_cached", "run_s", "time_to_tol_s",
+             "run_s_batched", "time_s"}  # fmt: skip
+    for name in ("runs", "traces", "targets"):
+        a = pd.read_parquet(ref / f"{name}.parquet")
+        b = pd.read_parquet(out / f"{name}.parquet")
+        keep = [c for c in a if c not in timed]
+        pd.testing.assert_frame_equal(a[keep], b[keep], check_exact=True)
+        assert list(a.columns) == list(b.columns)
+
+
 def test_sigterm_keeps_finished_cells_and_prints_the_resume_command(tmp_path):
     out = tmp_path / "termed"
     proc = popen("run", *ARGS, "--no-cache", "--out", str(out), cwd=tmp_path)
