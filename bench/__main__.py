@@ -14,7 +14,7 @@ except KeyboardInterrupt:  # Ctrl-C while jax imports, before the CLI handles it
 # Every file is written and closed, and every thread of ours idle, when main returns
 # (compiles are waited for: jax's cache writes its entries in place). Leave without
 # Python's teardown of jax, XLA and pandas, which took 0.3-0.6 s of each command on a
-# 2-core machine; drawing workers nobody used exit with the pipes to this process.
+# 2-core machine (drawing workers no report took were stopped by the command).
 logging.shutdown()
 sys.stdout.flush()
 sys.stderr.flush()

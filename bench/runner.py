@@ -75,10 +75,10 @@ def _run_family_in(fam: Family, compiled: tuple[float, bool],
         bargs = fam.batch_args()
         tr = driver.settle(batch(bargs), n, s.trace)
         between_calls()
-    with quiet():
+    # untimed: counts only (the CI regression suite times its calls)
+    with quiet() if fam.timed else contextlib.nullcontext():
         batch_s = np.nan  # no batch (lane by lane), or untimed
-        if fam.timed and not fam.lane_by_lane:  # else counts only (the CI
-            # regression suite times its calls)
+        if fam.timed and not fam.lane_by_lane:
             batch_s = timing.wall_seconds(lambda: batch(bargs))
         per_start = [_lane_rows(fam, tr, lane, single, batch_s, between_calls)
                      for lane in range(fam.lanes)]  # fmt: skip

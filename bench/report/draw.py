@@ -202,6 +202,7 @@ def start_early() -> None:
     cpus = os.cpu_count() or 1
     if worker_count(max(PARALLEL_MIN, cpus)) and not _EARLY:
         _EARLY.append((cpus, *_start_pool(cpus)))
+        atexit.unregister(stop_early)  # once, however many runs this process makes
         atexit.register(stop_early)  # no Drawer took them (the report failed)
 
 
