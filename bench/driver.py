@@ -136,14 +136,24 @@ def _at_targets(lanes: _Lane, wrote, marks: tuple, levels) -> tuple:
     return lax.cond(jnp.any(wrote & (f <= pending)), update, lambda _: marks, None)
 
 
+def _first(conditions: list, statuses: list, default: int) -> jax.Array:
+    """The status of the first true condition, else ``default`` (``jnp.select``'s
+    meaning) as a chain of selects, which XLA fuses with the conditions, where
+    ``jnp.select`` stacks them and reduces: adam's loop body went from 22 fusions
+    to 14, its program from 2.0x to 1.65x the time of a bare optax scan."""
+    status = jnp.asarray(default, jnp.int32)
+    for condition, value in reversed(list(zip(conditions, statuses, strict=True))):
+        status = jnp.where(condition, jnp.asarray(value, jnp.int32), status)
+    return status
+
+
 def _start(opt: Optimizer, oracles, x0, hp, gtol, f_target) -> _Lane:
     state = opt.init(oracles, x0, hp)
     g_norm = jnp.linalg.norm(state.g)
     bad = ~(jnp.isfinite(state.f) & jnp.isfinite(g_norm))  # f(x0) = nan, say
-    status = jnp.select(
-        [bad, g_norm <= gtol, state.f <= f_target],
-        [Status.DIVERGED, Status.CONVERGED, Status.TARGET], Status.RUNNING,
-    ).astype(jnp.int32)  # fmt: skip
+    status = _first([bad, g_norm <= gtol, state.f <= f_target],
+                    [Status.DIVERGED, Status.CONVERGED, Status.TARGET],
+                    Status.RUNNING)  # fmt: skip
     # init evaluates f and g once (Optimizer's contract)
     start_counts = jnp.array([c in ("nfev", "njev") for c in COUNTERS], jnp.int32)
     return _Lane(state, start_counts, jnp.array(0), status, jnp.array(False),
@@ -167,14 +177,14 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     counts = lane.counts + jnp.where(running, cost, 0)
     k = lane.k + ended
     idle = jnp.where(ended, finite & jnp.all(new.x == lane.state.x), lane.idle)
-    status = jnp.select(
+    status = _first(
         [~running, ~finite, ~ended, jnp.linalg.norm(state.g) <= a.gtol,
          idle & lane.idle, state.f <= f_target, k >= num_steps,
          counts[_NJEV] >= a.max_njev],
         [lane.status, Status.DIVERGED, Status.RUNNING, Status.CONVERGED,
          Status.STALLED, Status.TARGET, Status.MAX_STEPS, Status.MAX_NJEV],
         Status.RUNNING,
-    ).astype(jnp.int32)  # fmt: skip
+    )  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
     return _Lane(state, counts, k, status, idle, lane.at_tol), alpha, ended
 
