@@ -161,7 +161,13 @@ def cmd_report(args: argparse.Namespace, argv: list[str]) -> int:
                 f"{run_dir} has no runs.parquet; RUN_DIR must be a folder written by "
                 f"'{_prog()} run'"
             )
-    report_dir = _build_report(run_dir, args.formats)
+    from bench.report import draw
+
+    draw.start_early()  # their imports overlap the tables' reading: see draw.py
+    try:
+        report_dir = _build_report(run_dir, args.formats)
+    finally:
+        draw.stop_early()  # if the report failed before it took them
     print(f"report:   {report_dir / 'index.html'}")
     print(f"markdown: {report_dir / 'report.md'}")
     return 0
