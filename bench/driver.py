@@ -416,12 +416,15 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     last = np.searchsorted(kept, k)  # the row holding each run's last step
     steps = np.minimum(kept[None, :], k[:, None])
     after = np.arange(values.shape[1])[None, :] > last[:, None]
-    for i in np.flatnonzero(last < values.shape[1] - 1):  # stopped early: at rest
-        values[i, last[i] + 1 :] = values[i, last[i]]
-        counts[i, last[i] + 1 :] = counts[i, last[i]]
-    # frozen from the last row on (a run that used up its steps has no rows after)
-    frozen = (status != Status.MAX_STEPS)[:, None] & (steps >= k[:, None])
-    diverged = (status == Status.DIVERGED)[:, None] & (steps >= k[:, None])
+    stopped = np.flatnonzero(last < values.shape[1] - 1)  # early: at rest after
+    for i, j in zip(stopped.tolist(), last[stopped].tolist(), strict=True):
+        values[i, j + 1 :] = values[i, j]
+        counts[i, j + 1 :] = counts[i, j]
+    # frozen from the last row on (a run that used up its steps has no rows after);
+    # statuses compared as ints: against an IntEnum member numpy took 20 us, not 6
+    at_rest = steps >= k[:, None]
+    frozen = (status != int(Status.MAX_STEPS))[:, None] & at_rest
+    diverged = (status == int(Status.DIVERGED))[:, None] & at_rest
     return Trace(
         f=values[..., 0],
         grad_norm=values[..., 1],
