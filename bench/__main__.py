@@ -1,5 +1,6 @@
 """``python -m bench``: see ``bench.cli``."""
 
+import contextlib
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ except KeyboardInterrupt:  # Ctrl-C while jax imports, before the CLI handles it
 # Python's teardown of jax, XLA and pandas, which took 0.3-0.6 s of each command on a
 # 2-core machine (drawing workers no report took were stopped by the command).
 logging.shutdown()
-sys.stdout.flush()
-sys.stderr.flush()
+for stream in (sys.stdout, sys.stderr):
+    with contextlib.suppress(OSError):  # a reader that closed its pipe: nothing to say
+        stream.flush()
 os._exit(status)
