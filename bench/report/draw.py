@@ -198,7 +198,8 @@ class Drawer:
 def start_early() -> None:
     """Start the drawing workers now, in the background, one per CPU, for this
     process's next Drawer (if a report of ``PARALLEL_MIN`` figures would get any):
-    a run calls it before it imports jax, so that their imports overlap its own."""
+    ``run`` and ``report`` call it first, so that their imports overlap the
+    command's own (jax's, the tables')."""
     cpus = os.cpu_count() or 1
     if worker_count(max(PARALLEL_MIN, cpus)) and not _EARLY:
         _EARLY.append((cpus, *_start_pool(cpus)))
