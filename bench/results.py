@@ -44,7 +44,8 @@ RUN_KEYS = [*CELL_KEYS, "start"]
 # the runs columns ``derive`` computes from the traces
 DERIVED = ("final_gap", "solved", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
            "work_to_tol", "rate", "order")  # fmt: skip
-
+# parts this process wrote, by key: their (runs, traces, targets) frames
+Written = dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
 
 
 def now() -> str:
@@ -184,7 +185,7 @@ def write_table(df: pd.DataFrame, path: Path, run_id: str) -> None:
 def read_run(
     run_dir: Path | str,
     trace_columns: list[str] | None = None,
-    written: dict[str, tuple[pd.DataFrame, ...]] | None = None,
+    written: Written | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(runs, traces, manifest) of a run folder: its consolidated tables and any
     parts a killed run left (parts win for their cells), checked against the schema
@@ -266,7 +267,7 @@ def consolidate(
     run_dir: Path,
     run_id: str,
     problems: dict[str, Any] | None = None,
-    written: dict[str, tuple[pd.DataFrame, ...]] | None = None,
+    written: Written | None = None,
 ) -> pd.DataFrame:
     """Fold the parts into runs.parquet and traces.parquet (f* best-found over the
     whole run) and targets.parquet (``read_targets``), store the contour data of the
@@ -294,7 +295,7 @@ def consolidate(
 
 
 def read_targets(run_dir: Path | str, runs: pd.DataFrame, traces: pd.DataFrame,
-                 written: dict[str, tuple[pd.DataFrame, ...]] | None = None,
+                 written: Written | None = None,
                  ) -> pd.DataFrame:  # fmt: skip
     """The targets table of a run folder (``runs``, ``traces``: as ``read_run``
     gives them): the rows in targets.parquet and in any targets parts (a part wins

@@ -340,7 +340,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
         results.write_json(meta, out_dir / "manifest.json")
         return runs
 
-    written: dict[str, tuple[pd.DataFrame, ...]] = {}  # parts: not read back
+    written: results.Written = {}  # parts: not read back
     fams = families(cells)
     if executor is not None:
         meta["executor"] = {"kind": "dask", "scheduler": executor.address}
@@ -383,12 +383,16 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
     names = [c.optimizer for c in peer_cells]
     compiler = Compiler(ours, (lambda: peers.preload(names)) if names else None)
 
-    @contextlib.contextmanager
-    def quiet() -> Iterator[None]:
-        """Nothing else at work while runs are timed: no compile, no drawing
-        worker importing its modules; the next compiles start right after."""
+    def idle() -> None:
+        """Until nothing else is at work: no compile, no drawing worker importing
+        its modules."""
         compiler.wait_idle()
         wait_started()
+
+    @contextlib.contextmanager
+    def quiet() -> Iterator[None]:
+        """Runs are timed inside, once idle; the next compiles start right after."""
+        idle()
         yield
         compiler.ahead()
 
@@ -411,8 +415,7 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
                 except Exception as exc:  # noqa: BLE001
                     error = exc
             yield fam.cells, tables, error, None
-        compiler.wait_idle()  # peers compile too: never beside our options
-        wait_started()
+        idle()  # peers compile too (never beside our options), and are timed
         for cell in peer_cells:
             announce([cell])
             deadline = ledger.Deadline(cell_timeout, 1)
