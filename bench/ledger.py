@@ -58,6 +58,13 @@ class Deadline:
         self.limit = None if seconds is None else seconds * n_cells
         self.t0 = time.perf_counter()
 
+    def pause(self) -> None:
+        """Stop the clock: the family waits (for the others' traces, to be timed)."""
+        self.spent = time.perf_counter() - self.t0
+
+    def resume(self) -> None:
+        self.t0 = time.perf_counter() - self.spent
+
     def check(self) -> None:
         elapsed = time.perf_counter() - self.t0
         if self.limit is not None and elapsed > self.limit:

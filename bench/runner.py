@@ -6,13 +6,12 @@ cells x starts, with each cell's hyperparameters and instance data as arguments.
 family's program runs once for the traces; each start is then timed alone through
 the family's one-lane program (docs/schema.md says what each time means). While a
 family runs, the next families' programs compile on worker threads; timings are taken
-with those threads idle. What to run is built in bench/cells.py, families are formed
-and compiled in bench/families.py.
+with those threads idle, several traced families at a time. What to run is built in
+bench/cells.py, families are formed and compiled in bench/families.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -38,56 +37,69 @@ from bench.families import Compiler, Family, families, tol_target
 from bench.progress import progress as progress_bar
 from optimizers.base import COUNTERS
 
-Quiet = Callable[[], contextlib.AbstractContextManager]  # nothing else at work inside
-
 __all__ = [
     "Cell", "CellSpec", "Settings", "families", "prepare", "run", "run_family",
     "starting_points",
 ]  # fmt: skip
 
+# Families traced before their timings are taken together: the compile threads stop
+# for timings once per this many families, not once per family, and each stop waits
+# for the compiles in flight (the default suite: 1.8 s of waiting when warm). An
+# interrupt loses the traces of the families not yet timed; their programs are in
+# the cache, so a resume runs them again quickly.
+TIMED_TOGETHER = 8
+
+Traced = tuple[Any, Callable[[], Any] | None]  # a family's Trace, its batched call
+
+
 def _run_family(fam: Family, compiled: tuple[float, bool],
-                quiet: Quiet = contextlib.nullcontext,
                 between_calls: Callable[[], None] = lambda: None):  # fmt: skip
-    """The unit of work: one family's rows, [(runs, traces, targets)] per cell: the
-    traces from one batched run (or, for few lanes, the one-lane program's calls
-    lane by lane), then each start timed alone through the one-lane program (inside
-    ``quiet()``: nothing else at work meanwhile); ``between_calls`` runs between
-    calls (the cell timeout raises there)."""
-    with precision.context(fam.first.precision):  # its calls as its compile
-        return _run_family_in(fam, compiled, quiet, between_calls)
+    """The unit of work, its three steps in a row: [(runs, traces, targets)] per
+    cell. ``between_calls`` runs between calls (the cell timeout raises there)."""
+    per_start = _time(fam, _trace(fam, between_calls), between_calls)
+    return _family_tables(fam, per_start, compiled)
 
 
-def _run_family_in(fam: Family, compiled: tuple[float, bool],
-                   quiet: Quiet,
-                   between_calls: Callable[[], None]):  # fmt: skip
+def _trace(fam: Family, between_calls: Callable[[], None]) -> Traced:
+    """A family's traces, untimed: from one batched run, or for few lanes from the
+    one-lane program's calls lane by lane; and the batched call, to be timed."""
     s = fam.s
-    n = s.num_steps
-    single = fam.lane_program()[0] if fam.timed else None
-    if fam.lane_by_lane:  # one program: the traces are its calls, lane by lane
-        raws = []
-        for lane in range(fam.lanes):
-            between_calls()
-            raws.append(single(fam.lane_args(*divmod(lane, s.starts), None)))
-        tr = driver.settle(driver.Raw(*map(np.concatenate, zip(*raws, strict=True))),
-                           n, s.trace)  # fmt: skip
-    else:
+    with precision.context(fam.first.precision):  # its calls as its compile
+        if fam.lane_by_lane:  # one program: the traces are its calls, lane by lane
+            single, raws = fam.lane_program()[0], []
+            for lane in range(fam.lanes):
+                between_calls()
+                raws.append(single(fam.lane_args(*divmod(lane, s.starts), None)))
+            raw = driver.Raw(*map(np.concatenate, zip(*raws, strict=True)))
+            return driver.settle(raw, s.num_steps, s.trace), None
         batch, _ = fam.batch_program()
         bargs = fam.batch_args()
-        tr = driver.settle(batch(bargs), n, s.trace)
         between_calls()
-    # untimed: counts only (the CI regression suite times its calls)
-    with quiet() if fam.timed else contextlib.nullcontext():
+        tr = driver.settle(batch(bargs), s.num_steps, s.trace)
+        between_calls()
+        return tr, lambda: batch(bargs)
+
+
+def _time(fam: Family, traced: Traced, between_calls: Callable[[], None]) -> list:
+    """Each start's rows and times, each start timed alone through the one-lane
+    program (untimed: counts only; the CI regression suite times its calls). Called
+    with nothing else at work."""
+    tr, batch_call = traced
+    with precision.context(fam.first.precision):
+        single = fam.lane_program()[0] if fam.timed else None
         batch_s = np.nan  # no batch (lane by lane), or untimed
-        if fam.timed and not fam.lane_by_lane:
-            batch_s = timing.wall_seconds(lambda: batch(bargs))
-        per_start = [_lane_rows(fam, tr, lane, single, batch_s, between_calls)
-                     for lane in range(fam.lanes)]  # fmt: skip
-    compile_s, cached, _ = compiled
-    share = (compile_s / len(fam.cells), cached)
-    return [
-        _tables(c, per_start[i * s.starts : (i + 1) * s.starts], share, s)
-        for i, c in enumerate(fam.cells)
-    ]
+        if fam.timed and batch_call is not None:
+            batch_s = timing.wall_seconds(batch_call)
+        return [_lane_rows(fam, tr, lane, single, batch_s, between_calls)
+                for lane in range(fam.lanes)]  # fmt: skip
+
+
+def _family_tables(fam: Family, per_start: list, compiled: tuple[float, bool]):
+    """[(runs, traces, targets)] per cell, each with its share of the compile."""
+    n = fam.s.starts
+    share = (compiled[0] / len(fam.cells), compiled[1])
+    return [_tables(c, per_start[i * n : (i + 1) * n], share, fam.s)
+            for i, c in enumerate(fam.cells)]  # fmt: skip
 
 
 def _lane_rows(fam: Family, tr: Any, lane: int, single: Any, batch_s: float,
@@ -389,32 +401,48 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
         compiler.wait_idle()
         wait_started()
 
-    @contextlib.contextmanager
-    def quiet() -> Iterator[None]:
-        """Runs are timed inside, once idle; the next compiles start right after."""
-        idle()
-        yield
+    waiting: list[list] = []  # [family, compiled, deadline, traced, error], in order
+
+    def time_waiting() -> Iterator[tuple]:
+        """Time the waiting families together with nothing else at work, then build
+        their tables while the next families compile; yield each, in order (on an
+        interrupt, those timed so far, then the interrupt)."""
+        if any(fam.timed and error is None for fam, *_, error in waiting):
+            idle()
+        timed = []
+        try:
+            for fam, compiled, deadline, traced, error in waiting:
+                deadline.resume()
+                per_start = None
+                if error is None:
+                    per_start, error = _attempt(_time, fam, traced, deadline.check)
+                timed.append((fam, compiled, per_start, error))
+        except KeyboardInterrupt:
+            yield from _tables_of(timed)
+            raise
+        finally:
+            waiting.clear()
         compiler.ahead()
+        yield from _tables_of(timed)
 
     try:
         for n, fam in enumerate(ours):
             announce(fam.cells)
             deadline = ledger.Deadline(cell_timeout, len(fam.cells))
-            tables, error = None, None
-            try:
-                compiled = compiler.result(n)
+            compiled, error = _attempt(compiler.result, n)
+            if error is None:
                 for k, v in compiled[2].items():
                     meta["compile"][k] += v
-            except Exception as exc:  # noqa: BLE001  (recorded, the run goes on)
-                error = exc
-            compiler.ahead()  # the next families compile while this one runs
+            last = len(waiting) + 1 == TIMED_TOGETHER or n + 1 == len(ours)
+            if not last:  # the next families compile while this one runs
+                compiler.ahead()
+            traced = None
             if error is None:
-                try:
-                    deadline.check()
-                    tables = _run_family(fam, compiled, quiet, deadline.check)
-                except Exception as exc:  # noqa: BLE001
-                    error = exc
-            yield fam.cells, tables, error, None
+                traced, error = _attempt(_trace, fam, deadline.check)
+            deadline.pause()
+            waiting.append([fam, compiled, deadline, traced, error])
+            if last:
+                yield from time_waiting()
         idle()  # peers compile too (never beside our options), and are timed
         for cell in peer_cells:
             announce([cell])
@@ -427,6 +455,24 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             yield [cell], tables, error, None
     finally:
         compiler.close()
+
+
+def _attempt(fn: Callable, *args: Any) -> tuple[Any, Exception | None]:
+    """(fn(*args), None), or (None, the error it raised): an error is recorded, never
+    raised, and the run goes on."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # noqa: BLE001
+        return None, exc
+
+
+def _tables_of(timed: list[tuple]) -> Iterator[tuple]:
+    """(cells, tables, error, None) of each timed family: its tables built now."""
+    for fam, compiled, per_start, error in timed:
+        tables = None
+        if error is None:
+            tables, error = _attempt(_family_tables, fam, per_start, compiled)
+        yield fam.cells, tables, error, None
 
 
 def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:

@@ -209,17 +209,17 @@ def test_resume_adds_cells_under_the_recorded_settings(tmp_path, uninterrupted):
 
 
 def test_a_cell_past_its_timeout_fails_and_the_run_goes_on(tmp_path, monkeypatch):
-    real = runner._run_family
+    real = runner._trace
 
-    def slow_bfgs(fam, compiled, before, between):
+    def slow_bfgs(fam, between):
         if fam.cells[0].config == "bfgs":  # as if its calls took long
             monkeypatch.setattr(time, "perf_counter", lambda: 1e9)
         try:
-            return real(fam, compiled, before, between)
+            return real(fam, between)
         finally:
             monkeypatch.undo()
 
-    monkeypatch.setattr(runner, "_run_family", slow_bfgs)
+    monkeypatch.setattr(runner, "_trace", slow_bfgs)
     runner.run(runner.prepare(SPECS[:2]), SETTINGS, tmp_path, "t", [], progress=False,
                cell_timeout=30.0)  # fmt: skip
     runs, _, meta = results.read_run(tmp_path)

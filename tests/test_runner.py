@@ -131,15 +131,15 @@ def test_unknown_f_star_is_the_best_found(run_dir):
 
 
 def _failing_family(monkeypatch, error):
-    """Make the family whose first cell is bfgs raise ``error``."""
-    real = runner._run_family
+    """Make the family whose first cell is bfgs raise ``error`` as it runs."""
+    real = runner._trace
 
     def flaky(fam, *args):
         if fam.cells[0].config == "bfgs":
             raise error
         return real(fam, *args)
 
-    monkeypatch.setattr(runner, "_run_family", flaky)
+    monkeypatch.setattr(runner, "_trace", flaky)
 
 
 def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
@@ -158,19 +158,54 @@ def test_a_failing_cell_is_recorded_and_the_run_goes_on(tmp_path, monkeypatch):
 
 
 def test_interrupt_keeps_finished_cells(tmp_path, monkeypatch):
-    real = runner._run_family
+    real = runner._trace
 
     def interrupt_second(fam, *args):
         if fam.cells[0].config != "bfgs":
             raise KeyboardInterrupt
         return real(fam, *args)
 
-    monkeypatch.setattr(runner, "_run_family", interrupt_second)
+    monkeypatch.setattr(runner, "_trace", interrupt_second)
+    monkeypatch.setattr(runner, "TIMED_TOGETHER", 1)  # bfgs is timed before the next
     with pytest.raises(KeyboardInterrupt):
         runner.run(runner.prepare(SPECS[:2]), SETTINGS, tmp_path, "t", [], False)
     runs, _, manifest = _tables(tmp_path)
     assert manifest["status"] == "interrupted"
     assert set(runs.config) == {"bfgs"} and len(runs) == SETTINGS.starts
+
+
+@pytest.mark.parametrize("together", [1, 2, runner.TIMED_TOGETHER])
+def test_no_start_is_timed_while_a_program_compiles(tmp_path, monkeypatch, together,
+                                                    run_dir):
+    """Whatever the number of families timed together, every timing runs with the
+    compile threads idle, and the runs are those of the default grouping."""
+    compiling, timings = [0], []
+    real_compile, real_wall = runner.Family.compile, runner.timing.wall_seconds
+
+    def compile_counted(fam):
+        compiling[0] += 1
+        try:
+            return real_compile(fam)
+        finally:
+            compiling[0] -= 1
+
+    def wall_seconds(call, *args):
+        timings.append(compiling[0])
+        return real_wall(call, *args)
+
+    monkeypatch.setattr(runner.Family, "compile", compile_counted)
+    monkeypatch.setattr(runner.timing, "wall_seconds", wall_seconds)
+    monkeypatch.setattr(runner, "TIMED_TOGETHER", together)
+    driver._COMPILED.clear()  # every family compiles (or loads) on a thread again
+    runner.run(runner.prepare(SPECS), SETTINGS, tmp_path, "t", [], progress=False)
+    runs, traces, manifest = _tables(tmp_path)
+    assert timings and not any(timings)
+    assert manifest["status"] == "complete" and len(runs) == len(SPECS) * 2
+    assert all(c["status"] == "done" for c in manifest["cells"])
+    assert runs.run_s.gt(0).all()
+    one_by_one, _, _ = _tables(run_dir)
+    counts = ["problem", "config", "start", "status", "n_steps", "nfev", "njev"]
+    pd.testing.assert_frame_equal(runs[counts], one_by_one[counts])
 
 
 @pytest.mark.parametrize(
