@@ -19,12 +19,15 @@ MIN_SAMPLE_S = 1e-3  # ~10^4 times perf_counter's resolution
 SAMPLES = 3
 
 
-def wall_seconds(call: Callable[[], Any], samples: int = SAMPLES) -> float:
+def wall_seconds(call: Callable[[], Any], samples: int = SAMPLES,
+                 once: float | None = None) -> float:  # fmt: skip
     """Median over ``samples`` of the mean wall seconds of one ``call`` (results
-    blocked on), after one warm-up call; each sample lasts at least MIN_SAMPLE_S."""
-    t0 = time.perf_counter()
-    jax.block_until_ready(call())
-    once = time.perf_counter() - t0
+    blocked on), after one warm-up call; each sample lasts at least MIN_SAMPLE_S.
+    ``once``: the seconds of the same call made just before, which was the warm-up."""
+    if once is None:
+        t0 = time.perf_counter()
+        jax.block_until_ready(call())
+        once = time.perf_counter() - t0
     number = max(1, min(10_000, int(MIN_SAMPLE_S / max(once, 1e-7)) + 1))
     out = []
     for _ in range(samples):

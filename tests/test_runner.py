@@ -189,9 +189,9 @@ def test_no_start_is_timed_while_a_program_compiles(tmp_path, monkeypatch, toget
         finally:
             compiling[0] -= 1
 
-    def wall_seconds(call, *args):
+    def wall_seconds(call, *args, **kwargs):
         timings.append(compiling[0])
-        return real_wall(call, *args)
+        return real_wall(call, *args, **kwargs)
 
     monkeypatch.setattr(runner.Family, "compile", compile_counted)
     monkeypatch.setattr(runner.timing, "wall_seconds", wall_seconds)

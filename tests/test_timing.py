@@ -1,0 +1,39 @@
+"""bench.timing: how many calls a time is made of, and what it measures."""
+
+import time
+
+import numpy as np
+
+from bench import timing
+
+
+def _counted(seconds: float = 0.0):
+    calls = []
+
+    def call():
+        calls.append(1)
+        if seconds:
+            time.sleep(seconds)
+        return np.zeros(1)
+
+    return call, calls
+
+
+def test_a_slow_call_is_warmed_up_once_then_sampled_once_per_sample():
+    call, calls = _counted(2 * timing.MIN_SAMPLE_S)
+    seconds = timing.wall_seconds(call)
+    assert len(calls) == 1 + timing.SAMPLES
+    assert seconds >= 2 * timing.MIN_SAMPLE_S  # sleep sleeps at least that long
+
+
+def test_the_call_just_made_is_the_warm_up():
+    call, calls = _counted()
+    timing.wall_seconds(call, once=1.0)  # as long as a sample: one call each
+    assert len(calls) == timing.SAMPLES
+
+
+def test_a_fast_call_is_repeated_until_a_sample_lasts_min_sample_s():
+    call, calls = _counted()
+    once = timing.MIN_SAMPLE_S / 50
+    timing.wall_seconds(call, once=once)
+    assert len(calls) == timing.SAMPLES * (int(timing.MIN_SAMPLE_S / once) + 1)
