@@ -102,45 +102,60 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float,
     where the caller knows it without matching the keys of every row."""
     if run_of_row is None:
         run_of_row = run_rows(runs, traces)
-    f_star = runs["f_star"].to_numpy(float)
+    gap, out = derived(
+        runs["f_star"].to_numpy(float),
+        (runs["status"] == Status.DIVERGED.label).to_numpy(),
+        run_of_row,
+        {c: traces[c].to_numpy(float) for c in DERIVED_FROM},
+        tol,
+    )
+    return runs.assign(**out)[RUN_COLUMNS], traces.assign(gap=gap)
+
+
+# the trace columns ``derived`` reads
+DERIVED_FROM = ("f", "step", "nfev", "njev", "nhvp", "njac")
+
+
+def derived(f_star: np.ndarray, diverged: np.ndarray, run_of_row: np.ndarray,
+            rows: dict[str, np.ndarray], tol: float):  # fmt: skip
+    """(gap per trace row, {DERIVED column: value per run}) from arrays: each run's
+    f* and whether it diverged, each row's run (-1: none) and its DERIVED_FROM
+    columns, the rows of a run in step order."""
     ours = run_of_row >= 0
-    gap = np.where(ours, traces["f"].to_numpy(float) - f_star[run_of_row], np.nan)
-    traces = traces.assign(gap=gap)
-    njev, nhvp, njac = (traces[c].to_numpy(float) for c in ("njev", "nhvp", "njac"))
+    gap = np.where(ours, rows["f"] - f_star[run_of_row], np.nan)
+    njev = rows["njev"]
     at_hit = {  # the runs column: the trace column read at the first row within tol
-        "steps_to_tol": traces["step"].to_numpy(float),
-        "nfev_to_tol": traces["nfev"].to_numpy(float),
+        "steps_to_tol": rows["step"],
+        "nfev_to_tol": rows["nfev"],
         "njev_to_tol": njev,
         # derivative work: each Hessian-vector product and Jacobian as a gradient
-        "work_to_tol": njev + nhvp + njac,
+        "work_to_tol": njev + rows["nhvp"] + rows["njac"],
     }
-    diverged = (runs["status"] == Status.DIVERGED.label).to_numpy()
-    n = len(runs)
+    n = len(f_star)
     out = {c: np.full(n, np.nan) for c in DERIVED if c != "solved"}
     solved = np.zeros(n, dtype=bool)
     # each run's rows, in their order: one stable sort instead of a groupby
     order = np.argsort(run_of_row, kind="stable")
     bounds = np.searchsorted(run_of_row[order], np.arange(n + 1))
     for r in range(n):
-        rows = order[bounds[r] : bounds[r + 1]]
-        if not len(rows):
+        rows_r = order[bounds[r] : bounds[r + 1]]
+        if not len(rows_r):
             continue
-        g = gap[rows]
+        g = gap[rows_r]
         threshold = solved_threshold(f_star[r], tol)
         hit = np.flatnonzero(g <= threshold)
         out["final_gap"][r] = g[-1]
         solved[r] = bool(g[-1] <= threshold) and not diverged[r]
         for c, values in at_hit.items():
-            out[c][r] = values[rows[hit[0]]] if len(hit) else np.nan
+            out[c][r] = values[rows_r[hit[0]]] if len(hit) else np.nan
         if not diverged[r]:  # a diverging run's "rate" would be a blow-up factor
             floor = rounding_floor(f_star[r])
-            steps = at_hit["steps_to_tol"][rows]
+            steps = at_hit["steps_to_tol"][rows_r]
             out["rate"][r] = linear_rate(g, floor, steps)
             # the order compares consecutive steps: a thinned trace has none
             if (np.diff(steps) == 1).all():
                 out["order"][r] = convergence_order(g, floor)
-    runs = runs.assign(solved=solved, **out)
-    return runs[RUN_COLUMNS], traces
+    return gap, {"solved": solved, **out}
 
 
 def with_best_f_star(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):

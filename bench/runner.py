@@ -7,12 +7,12 @@ family's program runs once for the traces; each start is then timed alone throug
 the family's one-lane program (docs/schema.md says what each time means). While a
 family runs, the next families' programs compile on worker threads; timings are taken
 with those threads idle, several traced families at a time. What to run is built in
-bench/cells.py, families are formed and compiled in bench/families.py.
+bench/cells.py, families are formed and compiled in bench/families.py, and a cell's
+rows of the tables made in bench/cell_rows.py.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,14 +22,13 @@ import numpy as np
 import pandas as pd
 
 from bench import (
+    cell_rows,
     driver,
     ledger,
     precision,
-    rates,
     results,
     rundir,
     status,
-    thinning,
     timing,
 )
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
@@ -98,7 +97,7 @@ def _family_tables(fam: Family, per_start: list, compiled: tuple[float, bool]):
     """[(runs, traces, targets)] per cell, each with its share of the compile."""
     n = fam.s.starts
     share = (compiled[0] / len(fam.cells), compiled[1])
-    return [_tables(c, per_start[i * n : (i + 1) * n], share, fam.s)
+    return [cell_rows.tables(c, per_start[i * n : (i + 1) * n], share, fam.s)
             for i, c in enumerate(fam.cells)]  # fmt: skip
 
 
@@ -189,100 +188,7 @@ def _run_peer_in(cell: Cell, s: Settings):
         }
         for j, tr in enumerate(pr.traces)
     ]
-    return [_tables(cell, per_start, (pr.compile_s, False), s)]
-
-
-def _tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
-            s: Settings):  # fmt: skip
-    """One cell's rows of runs.parquet, traces.parquet and targets.parquet;
-    ``compiled``: the cell's share of its programs' compile seconds, and whether
-    they came from the cache."""
-    p = cell.problem
-    ident = {"problem": p.label, "optimizer": cell.optimizer, "config": cell.config,
-             "precision": cell.precision}  # fmt: skip
-    run_rows = []
-    for j, tr in enumerate(per_start):
-        run_rows.append(
-            {
-                **ident,
-                "problem_name": p.name,
-                "problem_params": json.dumps(p.params, sort_keys=True),
-                "dim": p.dim,
-                "optimizer_params": json.dumps(cell.params, sort_keys=True),
-                "lr": float(  # optax's optimizers call it learning_rate
-                    cell.params.get("lr", cell.params.get("learning_rate", np.nan))
-                ),
-                "beta": float(cell.params.get("beta", np.nan)),
-                "source": cell.source,
-                "start": j,
-                "status": tr["status"],
-                "f_star": np.nan if p.f_star is None else p.f_star,
-                "f_star_known": p.f_star is not None,
-                "final_f": float(tr["f"][-1]),
-                "final_grad_norm": float(tr["grad_norm"][-1]),
-                "n_steps": int(tr["step"][-1]),
-                **{c: int(tr[c][-1]) for c in COUNTERS},
-                "rate_theory": rates.theoretical_rate(
-                    p.name, p.params, cell.optimizer, cell.params
-                ),
-                "compile_s": compiled[0],
-                "compile_cached": compiled[1],
-                "run_s": tr["run_s"],
-                "time_to_tol_s": tr["time_to_tol_s"],
-                "run_s_batched": tr["run_s_batched"],
-                "num_steps": s.num_steps,
-                "max_njev": np.nan if s.max_njev is None else s.max_njev,
-                "gtol": s.gtol,
-                "tol": s.tol,
-            }
-        )
-    runs = pd.DataFrame(run_rows)
-    # the numbers first, one column each (a frame per start, and the cell's names
-    # repeated on every row before thinning, cost more than the rest of the tables)
-    start = np.repeat(np.arange(len(per_start)), [len(t["step"]) for t in per_start])
-    paths = [t["path"] for t in per_start]
-    traces = pd.DataFrame(
-        {
-            "start": start,
-            **{k: np.concatenate([t[k] for t in per_start])
-               for k in ("step", *results.TRACE_VALUES)},
-            **{f"x{i}": np.full(len(start), np.nan) if paths[0] is None
-               else np.concatenate([p[:, i] for p in paths]) for i in (0, 1)},
-        }
-    )  # fmt: skip
-    # gap columns are NaN for now where f* is unknown: results.with_best_f_star
-    runs, traces = results.derive(runs, traces, s.tol, run_of_row=start)
-    recorded = [tr.get("at_tol") for tr in per_start]
-    if all(r is not None for r in recorded):  # the driver's record beats the rows
-        at = np.array(recorded, dtype=float)
-        at[at[:, 0] < 0] = np.nan
-        count = {c: at[:, 1 + i] for i, c in enumerate(COUNTERS)}  # at: step, counts
-        runs["steps_to_tol"] = at[:, 0]
-        runs["nfev_to_tol"], runs["njev_to_tol"] = count["nfev"], count["njev"]
-        runs["work_to_tol"] = count["njev"] + count["nhvp"] + count["njac"]
-    table = _target_rows(per_start, runs, traces)  # before the traces are thinned
-    if s.trace != "full":  # peers' per-iteration records, thinned like ours
-        keep = [thinning.keep_rows(t["step"], s.trace, s.num_steps) for t in per_start]
-        traces = traces[np.concatenate(keep)].reset_index(drop=True)
-    for i, (k, v) in enumerate(ident.items()):
-        traces.insert(i, k, v)
-    return runs, traces, table
-
-
-def _target_rows(per_start: list[dict], runs: pd.DataFrame,
-             traces: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
-    """A cell's rows of targets.parquet where its f* is known now: the driver's
-    records, or a peer's full per-iteration rows; none where f* is best-found (read
-    from the stored traces when the run is consolidated, bench/targets.py)."""
-    from bench import targets
-
-    if not runs["f_star_known"].all():
-        return pd.DataFrame(columns=targets.COLUMNS)
-    records = [tr.get("at_targets") for tr in per_start]
-    if any(r is None for r in records):  # a peer, or every row at hand (full trace)
-        return targets.targets(runs, traces, run_of_row=traces["start"].to_numpy())
-    cols = [0] + [1 + COUNTERS.index(c) for c in targets.COUNTS[1:]]  # step, counts
-    return targets.recorded(runs[targets.KEYS], np.array(records)[:, :, cols])
+    return [cell_rows.tables(cell, per_start, (pr.compile_s, False), s)]
 
 
 # ------------------------------------------------------------------------------ run

@@ -32,11 +32,7 @@ def targets(runs: pd.DataFrame, traces: pd.DataFrame,
             run_of_row: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per run and target (COLUMNS), read from the trace rows; ``traces``
     in step order per run, with the ``gap`` column of ``results.derive``; ``runs``
-    gives each run's f*; ``run_of_row``: as ``results.run_rows``, where known.
-
-    A run counts a target from the first row that reaches it, whatever happens after
-    (a run that diverged later still reached it).
-    """
+    gives each run's f*; ``run_of_row``: as ``results.run_rows``, where known."""
     import pandas as pd
 
     if runs.empty or traces.empty:
@@ -45,35 +41,45 @@ def targets(runs: pd.DataFrame, traces: pd.DataFrame,
         from bench.results import run_rows
 
         run_of_row = run_rows(runs, traces)
-    scale = np.maximum(1.0, np.abs(runs["f_star"].to_numpy(float)))
-    gap = traces["gap"].to_numpy(float)
-    counts = traces[COUNTS].to_numpy(float)
-    n = len(runs)
-    out = np.full((len(TARGETS), n, len(COUNTS)), np.nan)
+    out = first_reached(runs["f_star"].to_numpy(float), traces["gap"].to_numpy(float),
+                        traces[COUNTS].to_numpy(float), run_of_row)  # fmt: skip
+    return table({k: runs[k].to_numpy() for k in KEYS}, out)
+
+
+def first_reached(f_star: np.ndarray, gap: np.ndarray, counts: np.ndarray,
+                  run_of_row: np.ndarray) -> np.ndarray:  # fmt: skip
+    """(len(TARGETS), runs, COUNTS): per target and run, the COUNTS of the first
+    trace row with gap <= target * max(1, |f*|) (as ``results.derive`` compares the
+    tolerance), NaN where none; the rows of a run in step order, ``run_of_row``
+    their run (-1: none). A run counts a target from the first row that reaches it,
+    whatever happens after (a run that diverged later still reached it)."""
+    scale = np.maximum(1.0, np.abs(f_star))
+    out = np.full((len(TARGETS), len(f_star), len(COUNTS)), np.nan)
     for i, target in enumerate(TARGETS):
-        # gap <= target * scale, as results.derive compares the tolerance
         reached = gap <= target * scale[run_of_row]
         rows = np.flatnonzero(reached & (run_of_row >= 0))
         # np.unique's first index of each run: its first row in step order
         hit_runs, first = np.unique(run_of_row[rows], return_index=True)
         out[i, hit_runs] = counts[rows[first]]
-    return _table(runs[KEYS], out)
+    return out
 
 
-def recorded(keys: pd.DataFrame, records: np.ndarray) -> pd.DataFrame:
-    """The rows of the runs ``keys`` (KEYS columns) from the driver's records:
-    ``records`` (runs, len(TARGETS), COUNTS) with -1 where never reached."""
-    out = np.where(records < 0, np.nan, records).astype(float)
-    return _table(keys, out.transpose(1, 0, 2))
+def recorded(records: np.ndarray) -> np.ndarray:
+    """``first_reached``'s array from the driver's records: ``records`` (runs,
+    len(TARGETS), COUNTS) with -1 where never reached."""
+    return np.where(records < 0, np.nan, records).astype(float).transpose(1, 0, 2)
 
 
-def _table(keys: pd.DataFrame, out: np.ndarray) -> pd.DataFrame:
-    """COLUMNS from ``out`` (len(TARGETS), runs, COUNTS): target-major rows."""
-    n = len(keys)
-    table = keys.iloc[np.tile(np.arange(n), len(TARGETS))].reset_index(drop=True)
-    table["target"] = np.repeat(TARGETS, n)
-    table[COUNTS] = out.reshape(-1, len(COUNTS))
-    return table[COLUMNS]
+def table(keys: dict[str, np.ndarray], out: np.ndarray) -> pd.DataFrame:
+    """COLUMNS from each run's KEYS and ``out`` (len(TARGETS), runs, COUNTS):
+    target-major rows."""
+    import pandas as pd
+
+    runs = len(keys[KEYS[0]])
+    columns = {k: np.tile(keys[k], len(TARGETS)) for k in KEYS}
+    columns["target"] = np.repeat(TARGETS, runs)
+    columns.update(zip(COUNTS, out.reshape(-1, len(COUNTS)).T, strict=True))
+    return pd.DataFrame(columns, columns=COLUMNS)
 
 
 def combine(runs: pd.DataFrame, traces: pd.DataFrame,
