@@ -44,6 +44,8 @@ RUN_KEYS = [*CELL_KEYS, "start"]
 # the runs columns ``derive`` computes from the traces
 DERIVED = ("final_gap", "solved", "steps_to_tol", "nfev_to_tol", "njev_to_tol",
            "work_to_tol", "rate", "order")  # fmt: skip
+# the trace columns they are computed from
+DERIVED_FROM = ("f", "step", "nfev", "njev", "nhvp", "njac")
 # parts this process wrote, by key: their (runs, traces, targets) frames
 Written = dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]
 
@@ -110,10 +112,6 @@ def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float,
         tol,
     )
     return runs.assign(**out)[RUN_COLUMNS], traces.assign(gap=gap)
-
-
-# the trace columns ``derived`` reads
-DERIVED_FROM = ("f", "step", "nfev", "njev", "nhvp", "njac")
 
 
 def derived(f_star: np.ndarray, diverged: np.ndarray, run_of_row: np.ndarray,
