@@ -331,8 +331,8 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             raise
         finally:
             waiting.clear()
-        compiler.ahead()
-        yield from _tables_of(timed)
+        # the next families compile while these are tabulated and written
+        yield from _tables_of(timed, compiler.ahead)
 
     try:
         for n, fam in enumerate(ours):
@@ -375,9 +375,12 @@ def _attempt(fn: Callable, *args: Any) -> tuple[Any, Exception | None]:
         return None, exc
 
 
-def _tables_of(timed: list[tuple]) -> Iterator[tuple]:
-    """(cells, tables, error, None) of each timed family: its tables built now."""
+def _tables_of(timed: list[tuple],
+               before_each: Callable[[], None] = lambda: None) -> Iterator[tuple]:
+    """(cells, tables, error, None) of each timed family: its tables built now,
+    each after ``before_each()``."""
     for fam, compiled, per_start, error in timed:
+        before_each()
         tables = None
         if error is None:
             tables, error = _attempt(_family_tables, fam, per_start, compiled)
