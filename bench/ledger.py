@@ -83,10 +83,15 @@ def record(meta, out_dir, cells, tables, error, written=None) -> bool:
         key = rundir.family_key([c.key for c in cells])
         runs_path, traces_path = rundir.part_paths(out_dir, key)
         runs, traces, targets = (concat([t[i] for t in tables]) for i in range(3))
-        results.write_table(traces, traces_path, run_id)
-        if len(targets):  # none where f* is best-found: read from the traces then
-            results.write_table(targets, rundir.targets_part(out_dir, key), run_id)
-        results.write_table(runs, runs_path, run_id)  # last: the family's commit mark
+        try:
+            results.write_table(traces, traces_path, run_id)
+            if len(targets):  # none where f* is best-found: read from traces then
+                results.write_table(targets, rundir.targets_part(out_dir, key), run_id)
+            results.write_table(runs, runs_path, run_id)  # last: the commit mark
+        except BaseException:  # Ctrl-C or SIGTERM among the writes: no orphan part
+            if not runs_path.exists():
+                rundir.remove_parts(out_dir, [key])
+            raise
         if written is not None:
             written[key] = (runs, traces, targets)
     for cell in cells:

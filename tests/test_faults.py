@@ -171,6 +171,25 @@ def test_sigterm_keeps_finished_cells_and_prints_the_resume_command(tmp_path):
     )
 
 
+def test_an_interrupt_among_a_familys_writes_leaves_no_part_of_it(tmp_path,
+                                                                   monkeypatch):
+    """Ctrl-C after a family's traces part, before its runs part (its commit mark):
+    the parts it wrote go, so the folder holds only what it says is done."""
+    real = results.write_table
+
+    def interrupted_at_the_commit(df, path, run_id):
+        if path.name.endswith(".runs.parquet"):
+            raise KeyboardInterrupt
+        return real(df, path, run_id)
+
+    monkeypatch.setattr(results, "write_table", interrupted_at_the_commit)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(runner.prepare(SPECS[:1]), SETTINGS, tmp_path, "t", [], False)
+    assert json.loads((tmp_path / "manifest.json").read_text())["status"] == (
+        "interrupted")
+    assert not (tmp_path / rundir.PARTS).exists()
+
+
 def test_two_runs_started_together_never_share_a_folder(tmp_path):
     tiny = ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=1e-3]",
             "--starts", "1", "--steps", "3", "--no-report"]  # fmt: skip
