@@ -96,7 +96,7 @@ def tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
         else:  # the driver's records: step, then counts
             cols = [0] + [1 + COUNTERS.index(c) for c in targets.COUNTS[1:]]
             out = targets.recorded(np.array(records)[:, :, cols])
-        table = targets.table({k: runs[k].to_numpy() for k in targets.KEYS}, out)
+        table = targets.table(runs, out)
     if s.trace != "full":  # peers' per-iteration records, thinned like ours
         keep = np.concatenate([thinning.keep_rows(t["step"], s.trace, s.num_steps)
                                for t in per_start])  # fmt: skip

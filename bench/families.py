@@ -153,9 +153,9 @@ def _stack(datas: list[Any]) -> Any:
 
 class Compiler:
     """Families' programs compiled ahead on worker threads, one per core (XLA
-    releases the GIL while it compiles): while a family runs, up to that many later
-    families compile; ``wait_idle`` lets the family's timings run with every worker
-    idle, so that no compile shares the machine with a measurement."""
+    releases the GIL while it compiles): while families run, up to that many later
+    families compile; ``wait_idle`` lets the timings run with every worker idle, so
+    that no compile shares the machine with a measurement."""
 
     def __init__(self, families: list[Family], preload: Callable[[], Any] | None = None,
                  ) -> None:  # fmt: skip

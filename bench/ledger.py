@@ -48,22 +48,26 @@ class CellTimeout(Exception):
 
 class Deadline:
     """``--cell-timeout`` seconds per cell, for a family of ``n_cells`` cells, from
-    the moment it starts (its compile included). A compiled call cannot be
-    interrupted, so ``check`` is called between calls: a family stops at the first
-    check past the deadline, which can be one call (the batched trace call, or one
-    start's timing) after it."""
+    the moment it starts (its compile included), not counting the time it waits
+    between ``pause`` and ``resume`` (for the families timed with it). A compiled
+    call cannot be interrupted, so ``check`` is called between calls: a family stops
+    at the first check past the deadline, which can be one call (the batched trace
+    call, or one start's timing) after it."""
 
     def __init__(self, seconds: float | None, n_cells: int) -> None:
         self.seconds = seconds
         self.limit = None if seconds is None else seconds * n_cells
         self.t0 = time.perf_counter()
+        self.paused_at: float | None = None
 
     def pause(self) -> None:
-        """Stop the clock: the family waits (for the others' traces, to be timed)."""
-        self.spent = time.perf_counter() - self.t0
+        if self.paused_at is None:
+            self.paused_at = time.perf_counter()
 
     def resume(self) -> None:
-        self.t0 = time.perf_counter() - self.spent
+        if self.paused_at is not None:
+            self.t0 += time.perf_counter() - self.paused_at
+            self.paused_at = None
 
     def check(self) -> None:
         elapsed = time.perf_counter() - self.t0

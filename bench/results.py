@@ -97,17 +97,13 @@ def run_rows(runs: pd.DataFrame, traces: pd.DataFrame) -> np.ndarray:
     return index.get_indexer(pd.MultiIndex.from_frame(traces[RUN_KEYS]))
 
 
-def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float,
-           run_of_row: np.ndarray | None = None):  # fmt: skip
+def derive(runs: pd.DataFrame, traces: pd.DataFrame, tol: float):
     """Add the gap-based columns to both tables, using each run's ``f_star`` column;
-    ``traces`` in step order per run. ``run_of_row``: ``run_rows(runs, traces)``,
-    where the caller knows it without matching the keys of every row."""
-    if run_of_row is None:
-        run_of_row = run_rows(runs, traces)
+    ``traces`` in step order per run."""
     gap, out = derived(
         runs["f_star"].to_numpy(float),
         (runs["status"] == Status.DIVERGED.label).to_numpy(),
-        run_of_row,
+        run_rows(runs, traces),
         {c: traces[c].to_numpy(float) for c in DERIVED_FROM},
         tol,
     )

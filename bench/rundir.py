@@ -146,8 +146,8 @@ def committed_parts(run_dir: Path) -> list[str]:
 
 
 def remove_parts(run_dir: Path, keys: list[str]) -> None:
-    """Delete consolidated parts: the runs part first, so a kill in between leaves
-    no runs part without its traces part."""
+    """Delete these families' parts (consolidated, or never committed): the runs
+    part first, so a kill in between leaves no runs part without its traces part."""
     for key in keys:
         for p in (*part_paths(run_dir, key), targets_part(run_dir, key)):
             p.unlink(missing_ok=True)

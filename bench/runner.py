@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 import pandas as pd
 
@@ -44,8 +45,8 @@ __all__ = [
 # Families traced before their timings are taken together: the compile threads stop
 # for timings once per this many families, not once per family, and each stop waits
 # for the compiles in flight (the default suite: 1.8 s of waiting when warm). An
-# interrupt loses the traces of the families not yet timed; their programs are in
-# the cache, so a resume runs them again quickly.
+# interrupt loses the families traced or timed but not yet written (at most these);
+# their programs are in the cache, so a resume runs them again quickly.
 TIMED_TOGETHER = 8
 
 Traced = tuple[Any, Callable[[], Any] | None]  # a family's Trace, its batched call
@@ -81,8 +82,8 @@ def _trace(fam: Family, between_calls: Callable[[], None]) -> Traced:
 
 def _time(fam: Family, traced: Traced, between_calls: Callable[[], None]) -> list:
     """Each start's rows and times, each start timed alone through the one-lane
-    program (untimed: counts only; the CI regression suite times its calls). Called
-    with nothing else at work."""
+    program (untimed: counts only; the CI regression suite times its calls). A timed
+    family's is called with nothing else at work."""
     tr, batch_call = traced
     with precision.context(fam.first.precision):
         single = fam.lane_program()[0] if fam.timed else None
@@ -123,10 +124,10 @@ def _lane_rows(fam: Family, tr: Any, lane: int, single: Any, batch_s: float,
         if fam.timed and at_tol[0] >= 0:
             tol_args = fam.lane_args(i, j, tol_target(p, s.tol))
             t0 = time.perf_counter()  # a check, and the timing's warm-up call
-            reached = int(single(tol_args).ends[0, 0]) == status.Status.TARGET
-            if reached:
-                time_to_tol = timing.wall_seconds(lambda: single(tol_args),
-                                                  once=time.perf_counter() - t0)
+            ends = jax.block_until_ready(single(tol_args)).ends
+            once = time.perf_counter() - t0
+            if int(np.asarray(ends)[0, 0]) == status.Status.TARGET:
+                time_to_tol = timing.wall_seconds(lambda: single(tol_args), once=once)
     return {
         "step": steps,
         "at_tol": at_tol,
@@ -161,11 +162,15 @@ def run_family(cells: list[Cell], settings: Settings,
     return tuple(ledger.concat([t[i] for t in tables]) for i in range(3))
 
 
-def _run_peer(cell: Cell, s: Settings):
+def _run_peer(cell: Cell, s: Settings, deadline: ledger.Deadline | None = None):
     """A peer's cell, its objective in the cell's precision (as in a run of that
-    precision alone; scipy's own arithmetic is float64 whatever it is given)."""
+    precision alone; scipy's own arithmetic is float64 whatever it is given); a
+    peer's call cannot be stopped, so ``deadline`` is checked after it."""
     with precision.context(cell.precision):
-        return _run_peer_in(cell, s)
+        tables = _run_peer_in(cell, s)
+    if deadline is not None:
+        deadline.check()
+    return tables
 
 
 def _run_peer_in(cell: Cell, s: Settings):
@@ -283,6 +288,7 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
                                         written)  # fmt: skip
                 _ran_on(meta, fam_cells, worker)
                 done += len(fam_cells)
+                advance(done, _family_label(fam_cells))
                 save()
             advance(len(cells), "done")
         except KeyboardInterrupt:
@@ -293,9 +299,11 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
 
 
 def _here(fams, settings, timed, cell_timeout, meta, announce):
-    """Run the families in this process, ours first (each compiled ahead while the
-    previous one runs), then the peers; yield (cells, tables, error, None) for each
-    family as it finishes. An error is recorded, never raised: the run goes on."""
+    """Run the families in this process, ours first (compiled ahead on worker
+    threads while earlier ones run; traced, then timed TIMED_TOGETHER at a time with
+    those threads idle), then the peers; yield (cells, tables, error, None) for each
+    family, in order, once its tables are made. An error is recorded, never raised:
+    the run goes on."""
     ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
     from bench import peers
@@ -314,23 +322,18 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
 
     def time_waiting() -> Iterator[tuple]:
         """Time the waiting families together with nothing else at work, then build
-        their tables while the next families compile; yield each, in order (on an
-        interrupt, those timed so far, then the interrupt)."""
+        their tables while the next families compile; yield each, in order."""
         if any(fam.timed and error is None for fam, *_, error in waiting):
             idle()
         timed = []
-        try:
-            for fam, compiled, deadline, traced, error in waiting:
-                deadline.resume()
-                per_start = None
-                if error is None:
-                    per_start, error = _attempt(_time, fam, traced, deadline.check)
-                timed.append((fam, compiled, per_start, error))
-        except KeyboardInterrupt:
-            yield from _tables_of(timed)
-            raise
-        finally:
-            waiting.clear()
+        for fam, compiled, deadline, traced, error in waiting:
+            announce(fam.cells)
+            deadline.resume()
+            per_start = None
+            if error is None:
+                per_start, error = _attempt(_time, fam, traced, deadline.check)
+            timed.append((fam, compiled, per_start, error))
+        waiting.clear()
         # the next families compile while these are tabulated and written
         yield from _tables_of(timed, compiler.ahead)
 
@@ -342,7 +345,9 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             if error is None:
                 for k, v in compiled[2].items():
                     meta["compile"][k] += v
-            last = len(waiting) + 1 == TIMED_TOGETHER or n + 1 == len(ours)
+            # (untimed families wait for no timing: each is written as it is traced)
+            last = (not fam.timed or len(waiting) + 1 == TIMED_TOGETHER
+                    or n + 1 == len(ours))  # fmt: skip
             if not last:  # the next families compile while this one runs
                 compiler.ahead()
             traced = None
@@ -356,11 +361,7 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
         for cell in peer_cells:
             announce([cell])
             deadline = ledger.Deadline(cell_timeout, 1)
-            try:
-                tables, error = _run_peer(cell, settings), None
-                deadline.check()  # a peer's call cannot be stopped: checked after
-            except Exception as exc:  # noqa: BLE001
-                tables, error = None, exc
+            tables, error = _attempt(_run_peer, cell, settings, deadline)
             yield [cell], tables, error, None
     finally:
         compiler.close()

@@ -28,22 +28,20 @@ COUNTS = ["step", "njev", "nfev"]
 COLUMNS = [*KEYS, "target", *COUNTS]
 
 
-def targets(runs: pd.DataFrame, traces: pd.DataFrame,
-            run_of_row: np.ndarray | None = None) -> pd.DataFrame:  # fmt: skip
+def targets(runs: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
     """One row per run and target (COLUMNS), read from the trace rows; ``traces``
     in step order per run, with the ``gap`` column of ``results.derive``; ``runs``
-    gives each run's f*; ``run_of_row``: as ``results.run_rows``, where known."""
+    gives each run's f*."""
     import pandas as pd
+
+    from bench.results import run_rows
 
     if runs.empty or traces.empty:
         return pd.DataFrame(columns=COLUMNS)
-    if run_of_row is None:
-        from bench.results import run_rows
-
-        run_of_row = run_rows(runs, traces)
-    out = first_reached(runs["f_star"].to_numpy(float), traces["gap"].to_numpy(float),
-                        traces[COUNTS].to_numpy(float), run_of_row)  # fmt: skip
-    return table({k: runs[k].to_numpy() for k in KEYS}, out)
+    gap, counts = traces["gap"].to_numpy(float), traces[COUNTS].to_numpy(float)
+    out = first_reached(runs["f_star"].to_numpy(float), gap, counts,
+                        run_rows(runs, traces))  # fmt: skip
+    return table(runs, out)
 
 
 def first_reached(f_star: np.ndarray, gap: np.ndarray, counts: np.ndarray,
@@ -70,14 +68,13 @@ def recorded(records: np.ndarray) -> np.ndarray:
     return np.where(records < 0, np.nan, records).astype(float).transpose(1, 0, 2)
 
 
-def table(keys: dict[str, np.ndarray], out: np.ndarray) -> pd.DataFrame:
-    """COLUMNS from each run's KEYS and ``out`` (len(TARGETS), runs, COUNTS):
+def table(runs: pd.DataFrame, out: np.ndarray) -> pd.DataFrame:
+    """COLUMNS from the KEYS of ``runs`` and ``out`` (len(TARGETS), runs, COUNTS):
     target-major rows."""
     import pandas as pd
 
-    runs = len(keys[KEYS[0]])
-    columns = {k: np.tile(keys[k], len(TARGETS)) for k in KEYS}
-    columns["target"] = np.repeat(TARGETS, runs)
+    columns = {k: np.tile(runs[k].to_numpy(), len(TARGETS)) for k in KEYS}
+    columns["target"] = np.repeat(TARGETS, len(runs))
     columns.update(zip(COUNTS, out.reshape(-1, len(COUNTS)).T, strict=True))
     return pd.DataFrame(columns, columns=COLUMNS)
 

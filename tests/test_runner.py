@@ -2,6 +2,7 @@
 with bench.solve, f* falls back to the best found, failures and Ctrl-C keep results."""
 
 import json
+import threading
 
 import numpy as np
 import pandas as pd
@@ -179,15 +180,17 @@ def test_no_start_is_timed_while_a_program_compiles(tmp_path, monkeypatch, toget
                                                     run_dir):
     """Whatever the number of families timed together, every timing runs with the
     compile threads idle, and the runs are those of the default grouping."""
-    compiling, timings = [0], []
+    compiling, timings, lock = [0], [], threading.Lock()
     real_compile, real_wall = runner.Family.compile, runner.timing.wall_seconds
 
-    def compile_counted(fam):
-        compiling[0] += 1
+    def compile_counted(fam):  # on the compile threads
+        with lock:
+            compiling[0] += 1
         try:
             return real_compile(fam)
         finally:
-            compiling[0] -= 1
+            with lock:
+                compiling[0] -= 1
 
     def wall_seconds(call, *args, **kwargs):
         timings.append(compiling[0])
@@ -203,9 +206,9 @@ def test_no_start_is_timed_while_a_program_compiles(tmp_path, monkeypatch, toget
     assert manifest["status"] == "complete" and len(runs) == len(SPECS) * 2
     assert all(c["status"] == "done" for c in manifest["cells"])
     assert runs.run_s.gt(0).all()
-    one_by_one, _, _ = _tables(run_dir)
+    default, _, _ = _tables(run_dir)
     counts = ["problem", "config", "start", "status", "n_steps", "nfev", "njev"]
-    pd.testing.assert_frame_equal(runs[counts], one_by_one[counts])
+    pd.testing.assert_frame_equal(runs[counts], default[counts])
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,9 @@
 import time
 
 import numpy as np
+import pytest
 
-from bench import timing
+from bench import ledger, timing
 
 
 def _counted(seconds: float = 0.0):
@@ -37,3 +38,17 @@ def test_a_fast_call_is_repeated_until_a_sample_lasts_min_sample_s():
     once = timing.MIN_SAMPLE_S / 50
     timing.wall_seconds(call, once=once)
     assert len(calls) == timing.SAMPLES * (int(timing.MIN_SAMPLE_S / once) + 1)
+
+
+def test_a_deadline_does_not_count_the_time_it_waits(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    deadline = ledger.Deadline(10.0, 2)  # 20 s for a family of two cells
+    now[0] = 15.0
+    deadline.pause()
+    now[0] = 100.0  # waited 85 s for the other families' traces
+    deadline.resume()
+    deadline.check()  # 15 s spent
+    now[0] = 106.0
+    with pytest.raises(ledger.CellTimeout, match="21.0 s for a family of 2 cells"):
+        deadline.check()
