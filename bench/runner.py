@@ -345,17 +345,15 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             if error is None:
                 for k, v in compiled[2].items():
                     meta["compile"][k] += v
-            # (untimed families wait for no timing: each is written as it is traced)
-            last = (not fam.timed or len(waiting) + 1 == TIMED_TOGETHER
-                    or n + 1 == len(ours))  # fmt: skip
-            if not last:  # the next families compile while this one runs
+            full = len(waiting) + 1 == TIMED_TOGETHER or n + 1 == len(ours)
+            if not (fam.timed and full):  # the next families compile meanwhile
                 compiler.ahead()
             traced = None
             if error is None:
                 traced, error = _attempt(_trace, fam, deadline.check)
             deadline.pause()
             waiting.append([fam, compiled, deadline, traced, error])
-            if last:
+            if full or not fam.timed:  # an untimed family is written as it is traced
                 yield from time_waiting()
         idle()  # peers compile too (never beside our options), and are timed
         for cell in peer_cells:
