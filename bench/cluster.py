@@ -142,7 +142,7 @@ def run_family(specs: list[CellSpec], precision: str, s: Settings,
     worker's address and environment, and its compile counts."""
     from distributed import get_worker
 
-    from bench import cache, results, runner
+    from bench import cache, provenance, runner
     from bench.cli.run import set_precision
     from bench.families import Family
 
@@ -152,13 +152,13 @@ def run_family(specs: list[CellSpec], precision: str, s: Settings,
         cache.enable(Path(cache_dir))
     cells = runner.prepare(specs, (precision,))
     if not _ENVIRONMENT:
-        env = results.environment()
+        env = provenance.environment()
         _ENVIRONMENT.update(
             {k: env[k] for k in ("versions", "cpu", "processor", "cpu_count",
                                  "jax_backend", "jax_devices")},
             host=platform.node(),
         )  # fmt: skip
-    with results.one_blas_thread():
+    with provenance.one_blas_thread():
         if cells[0].opt is None:
             tables, stats = runner._run_peer(cells[0], s), {}
         else:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from bench import plugins, results, rundir
+from bench import plugins, provenance, results, rundir
 
 
 def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
@@ -20,7 +20,7 @@ def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
         if spec not in selection:
             selection.append(spec)
     if resume is None:
-        meta = results.manifest(command, suite, asdict(settings))
+        meta = provenance.manifest(command, suite, asdict(settings))
         meta.update(
             run_id=rundir.new_run_id(),
             schema_version=results.SCHEMA_VERSION,

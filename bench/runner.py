@@ -27,6 +27,7 @@ from bench import (
     driver,
     ledger,
     precision,
+    provenance,
     results,
     rundir,
     status,
@@ -229,7 +230,7 @@ def run(
     claimed = isinstance(out_dir, rundir.RunDir)
     rd = out_dir if claimed else rundir.claim_new(Path(out_dir))
     try:
-        with results.one_blas_thread():  # before the manifest, which records it
+        with provenance.one_blas_thread():  # before the manifest, which records it
             return _run(cells, settings, rd.path, suite, command, progress, resume,
                         cell_timeout, skip, timed, executor)  # fmt: skip
     finally:
@@ -247,14 +248,14 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
     run_id = meta["run_id"]
     results.write_json(meta, out_dir / "manifest.json")
     started = time.perf_counter()
-    xla_before = results.xla_counts()  # the counts are per process: this run's share
+    xla_before = provenance.xla_counts()  # the counts are per process: this run's share
     xla_stored = dict(meta["platform"].get("xla") or {})
 
     def save(state: str | None = None) -> pd.DataFrame | None:
         """Write the manifest; at the end (``state``), consolidate the parts first."""
         meta["platform"]["xla"] = {
             k: v - xla_before[k] + xla_stored.get(k, 0)
-            for k, v in results.xla_counts().items()
+            for k, v in provenance.xla_counts().items()
         }
         runs = None
         if state is not None:

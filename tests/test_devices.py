@@ -8,13 +8,13 @@ from pathlib import Path
 import jax
 import pytest
 
-from bench import results, xla
+from bench import provenance, xla
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_environment_records_backend_and_devices():
-    env = results.environment()
+    env = provenance.environment()
     assert env["jax_backend"] == jax.default_backend()
     assert env["jax_devices"] == [str(d) for d in jax.devices()]
     assert env["jax_device_kinds"] and all(env["jax_device_kinds"])

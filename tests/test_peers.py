@@ -16,7 +16,7 @@ import problems
 from bench import peers
 from bench.peers import optimistix as peer_optx
 from bench.peers import scipy as peer_scipy
-from bench.results import one_blas_thread
+from bench.provenance import one_blas_thread
 from bench.status import LABELS
 
 ROSEN = problems.get("rosenbrock")

@@ -41,7 +41,7 @@ import time
 from typing import Any
 
 import bench  # noqa: F401  (turns on float64 before any array exists)
-from bench import results, xla
+from bench import provenance, xla
 from bench.speed.bfgs import GTOL, MAX_STEPS, bench_bfgs_batch, bench_bfgs_single
 from bench.speed.clock import cpu_model, fmt_s, loadavg
 from bench.speed.sweeps import bench_adam, bench_compile, bench_kappa, bench_lr_grid
@@ -202,7 +202,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print it, and return every measured number."""
     cfg = _parse(argv)
-    with results.one_blas_thread():  # as in the runner: fair to scipy on tiny arrays
+    with provenance.one_blas_thread():  # as in the runner: fair to scipy on tiny arrays
         return _main(cfg)
 
 
@@ -237,7 +237,7 @@ def _main(cfg: argparse.Namespace) -> dict[str, Any]:
 
     t_start = time.perf_counter()
     counts0 = dict(xla.COUNTS)
-    env = results.environment()
+    env = provenance.environment()
     env["cpu_model"] = cpu_model()
     _header(cfg, env, log)
     res: dict[str, Any] = {"environment": env, "config": dict(vars(cfg))}
