@@ -101,7 +101,7 @@ def _platform() -> tuple:
     isa = fingerprint.cpu().get("isa") if device.platform == "cpu" else None
     return (jax.__version__, jaxlib.__version__, optax_version, device.platform,
             device.device_kind, tuple(isa or ()), os.environ.get("XLA_FLAGS", ""),
-            _part(xla.OPTIONS))  # fmt: skip
+            _part(xla.described()))  # fmt: skip
 
 
 def key(program_key: tuple) -> str | None:

@@ -93,7 +93,7 @@ def environment() -> dict[str, Any]:
         "jax_x64": bool(jax.config.jax_enable_x64),
         "jax_compilation_cache_dir": jax.config.jax_compilation_cache_dir,
         # XLA:CPU options: applied to our programs on the CPU backend only
-        "our_compiler_options": dict(xla.OPTIONS)
+        "our_compiler_options": xla.described()
         if jax.default_backend() == "cpu"
         else {},
         "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,

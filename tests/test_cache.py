@@ -211,3 +211,41 @@ def test_default_dir(monkeypatch, tmp_path):
     assert cache.default_dir() == tmp_path / "optbench" / "jax"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert cache.default_dir() == Path.home() / ".cache" / "optbench" / "jax"
+
+
+def _fusion_emitters(exe) -> bool:
+    """XLA's own record of ``xla_cpu_use_fusion_emitters`` in a compiled program: its
+    serialized form holds the DebugOptions it was built with (field 376, a varint)."""
+    blob = exe.runtime_executable().serialize()
+    on, off = b"\xc0\x17\x01" in blob, b"\xc0\x17\x00" in blob
+    assert on != off, "the field is not in the serialized program: XLA moved it"
+    return on
+
+
+def test_our_options_reach_our_compiles_only_while_other_threads_compile():
+    xla = pytest.importorskip("bench.xla")
+    if jax.default_backend() != "cpu":
+        pytest.skip("XLA:CPU options")
+
+    def lowered(c: float):
+        def loop(x):  # a fresh function each time: no in-memory executable to reuse
+            return jax.lax.fori_loop(0, 5, lambda i, v: jnp.tanh(v) * c, x)
+
+        return jax.jit(loop).lower(jax.ShapeDtypeStruct((8,), jnp.float64))
+
+    cache.disable()
+    plain, ours = [], []
+    start = threading.Barrier(2)
+
+    def other_thread():  # a peer compiling with XLA's defaults meanwhile
+        start.wait()
+        plain.extend(_fusion_emitters(lowered(2.0 + i).compile()) for i in range(6))
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    start.wait()
+    ours.extend(_fusion_emitters(xla.compile_with_options(lowered(1.0 + i / 10)))
+                for i in range(6))  # fmt: skip
+    worker.join()
+    assert ours == [False] * 6 and plain == [True] * 6
+    assert xla.described()["xla_cpu_use_fusion_emitters"] is False

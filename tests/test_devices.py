@@ -20,7 +20,7 @@ def test_the_environment_records_backend_and_devices():
     assert env["jax_device_kinds"] and all(env["jax_device_kinds"])
     # the XLA:CPU loop option is ours on CPU only
     on_cpu = jax.default_backend() == "cpu"
-    assert env["our_compiler_options"] == (xla.OPTIONS if on_cpu else {})
+    assert env["our_compiler_options"] == (xla.described() if on_cpu else {})
 
 
 def _has_gpu() -> bool:

@@ -108,7 +108,7 @@ def test_targets_environment_and_json(quick):
     assert math.isfinite(res["compile"]["median_family_s"])
     env = res["environment"]
     assert env["cpu_model"] and isinstance(env["cpu_model"], str)
-    assert env["our_compiler_options"] == xla.OPTIONS
+    assert env["our_compiler_options"] == xla.described()
     stored = json.loads(path.read_text())
     assert stored["targets"] == json.loads(json.dumps(res["targets"]))
 

@@ -11,8 +11,6 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from bench import xla
-
 
 class PeerRun(NamedTuple):
     """Outcome of one peer on one problem from k starts."""
@@ -76,14 +74,13 @@ def jitted(key: tuple, fn: Callable[..., Any], *specs: Any) -> tuple[Any, float]
     """``jax.jit(fn)``, its program for ``specs`` compiled now (trace, lower and
     compile: the seconds returned; 0.0 when this process already had it). Later calls
     of the returned function take jax's ordinary dispatch path, as a user's do, and
-    reuse that program. Compiled under bench.xla's lock, so a peer's program never
-    sees the options the harness sets for its own."""
+    reuse that program. It never sees the options the harness sets for its own
+    (bench/xla.py adds them only to the harness's compiles)."""
     if key in _JITTED:
         return _JITTED[key], 0.0
     fn_jit = jax.jit(fn)
     t0 = time.perf_counter()
-    with xla._LOCK:
-        fn_jit.lower(*specs).compile()
+    fn_jit.lower(*specs).compile()
     seconds = time.perf_counter() - t0
     return _JITTED.setdefault(key, fn_jit), seconds
 
@@ -92,8 +89,7 @@ def recorder(key: tuple, fn: Callable[..., Any], *specs: Any) -> Any:
     """The compiled program of a recording pass (the harness's own, never timed):
     its compile time is harness overhead, kept out of compile_s."""
     if key not in _RECORDERS:
-        with xla._LOCK:
-            exe = jax.jit(fn).lower(*specs).compile()
+        exe = jax.jit(fn).lower(*specs).compile()
         _RECORDERS.setdefault(key, exe)
     return _RECORDERS[key]
 
