@@ -5,7 +5,6 @@ arguments, and the worker threads that compile families ahead of the run."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -155,11 +154,8 @@ def _stack(datas: list[Any]) -> Any:
 class Compiler:
     """Families' programs compiled ahead on worker threads, one per core (XLA
     releases the GIL while it compiles): while families run, up to that many later
-    families compile, and a worker that finishes takes the next family at once
-    (waiting for this thread to hand it one left a worker idle while this thread
-    waited on a longer compile); ``hold`` lets the compiles in flight finish without
-    new ones, and ``wait_idle`` waits for them, so that the timings run with every
-    worker idle and no compile shares the machine with a measurement."""
+    families compile; ``wait_idle`` lets the timings run with every worker idle, so
+    that no compile shares the machine with a measurement."""
 
     def __init__(self, families: list[Family], preload: Callable[[], Any] | None = None,
                  ) -> None:  # fmt: skip
@@ -167,60 +163,31 @@ class Compiler:
         self.workers = max(1, min(4, os.cpu_count() or 1))
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="compile")
         self.futures: list[Future] = []
-        self.holding = False
-        self._lock = threading.RLock()  # futures: appended by this thread and workers
         # imports for later (the peers' libraries), made while the first compile
         # leaves this thread waiting; a failure shows when the peer runs
         self.other = [] if preload is None else [self.pool.submit(preload)]
 
     def ahead(self) -> None:
-        """Keep one compile in flight per worker, taking families in order, until
-        ``hold``."""
-        with self._lock:
-            self.holding = False
-            self._fill()
-
-    def hold(self) -> None:
-        """Start no compile until the next ``ahead`` or ``result``."""
-        with self._lock:
-            self.holding = True
-
-    def result(self, n: int) -> tuple[float, bool, dict[str, Any]]:
-        with self._lock:
-            self.holding = False
-            while len(self.futures) <= n:
-                self._submit_next()
-            self._fill()
-            fut = self.futures[n]
-        return fut.result()
-
-    def _fill(self) -> None:
+        """Keep one compile in flight per worker, taking families in order."""
         idle = self.workers - sum(not f.done() for f in self.futures)
         for _ in range(idle):
             self._submit_next()
 
+    def result(self, n: int) -> tuple[float, bool, dict[str, Any]]:
+        while len(self.futures) <= n:
+            self._submit_next()
+        return self.futures[n].result()
+
     def _submit_next(self) -> None:
         if len(self.futures) < len(self.families):
             nxt = self.families[len(self.futures)]
-            fut = self.pool.submit(nxt.compile)
-            self.futures.append(fut)
-            fut.add_done_callback(self._next_after)
-
-    def _next_after(self, _: Future) -> None:
-        """A worker's compile ended (on that worker): it takes the next family."""
-        with self._lock:
-            if not self.holding:
-                self._fill()
+            self.futures.append(self.pool.submit(nxt.compile))
 
     def wait_idle(self) -> None:
-        with self._lock:
-            self.holding = True
-            pending = self.futures + self.other
-        for f in pending:
+        for f in self.futures + self.other:
             f.exception()  # waits; errors surface in result()
 
     def close(self) -> None:
         """Cancel the compiles not begun; wait for those in flight, whose caches
         write their entries (``python -m bench`` exits without waiting for threads)."""
-        self.hold()
         self.pool.shutdown(wait=True, cancel_futures=True)

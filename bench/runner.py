@@ -347,9 +347,7 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
                 for k, v in compiled[2].items():
                     meta["compile"][k] += v
             full = len(waiting) + 1 == TIMED_TOGETHER or n + 1 == len(ours)
-            if fam.timed and full:  # those in flight finish, then it is timed
-                compiler.hold()
-            else:  # the next families compile meanwhile
+            if not (fam.timed and full):  # the next families compile meanwhile
                 compiler.ahead()
             traced = None
             if error is None:
