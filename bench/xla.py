@@ -96,7 +96,8 @@ def _installed() -> bool:
 
 def compile_with_options(lowered: Any, options: dict[str, Any] | None = None) -> Any:
     """``lowered.compile()`` with ``options`` (default OPTIONS) in DebugOptions'
-    xla_backend_extra_options; a plain compile if jax's internals moved."""
+    xla_backend_extra_options and DEBUG_FIELDS set; a plain compile if ``options`` is
+    empty, off CPU, or if jax's internals moved."""
     import jax
 
     options = OPTIONS if options is None else options
