@@ -29,8 +29,9 @@ import threading
 from typing import Any
 
 OPTIONS: dict[str, int] = {"xla_cpu_small_while_loop_byte_threshold": 1 << 24}
-# DebugOptions scalar fields set with OPTIONS: name -> (number in xla.proto, value)
-DEBUG_FIELDS: dict[str, tuple[int, int]] = {"xla_cpu_use_fusion_emitters": (376, 0)}
+# DebugOptions scalar fields set with OPTIONS: name -> (number in xla.proto, value: a
+# bool or an int >= 0, written as a varint)
+DEBUG_FIELDS: dict[str, tuple[int, int]] = {"xla_cpu_use_fusion_emitters": (376, False)}
 
 # Programs compiled without OPTIONS (jax internals moved) and programs whose while
 # loop is not on XLA:CPU's fast path: the manifest records both.
@@ -41,6 +42,8 @@ _THIS_THREAD = threading.local()  # .extra: the serialized options this thread a
 
 
 def _varint(v: int) -> bytes:
+    if v < 0:
+        raise ValueError(f"a varint here is >= 0, got {v}")
     out = bytearray()
     while v > 0x7F:
         out.append(v & 0x7F | 0x80)
@@ -62,7 +65,7 @@ def _debug_options(options: dict[str, Any]) -> bytes:
         pair = _proto_field(1, key.encode()) + _proto_field(2, str(value).encode())
         entries += _proto_field(500, pair)
     for number, value in DEBUG_FIELDS.values():
-        entries += _varint(number << 3) + _varint(value)
+        entries += _varint(number << 3) + _varint(int(value))
     return _proto_field(3, _proto_field(3, entries))
 
 
@@ -106,11 +109,12 @@ def compile_with_options(lowered: Any, options: dict[str, Any] | None = None) ->
     if not _installed():
         COUNTS["compiled_without_options"] += 1
         return lowered.compile()
+    outer = getattr(_THIS_THREAD, "extra", None)
     _THIS_THREAD.extra = _debug_options(options)
     try:
         exe = lowered.compile()
     finally:
-        _THIS_THREAD.extra = None
+        _THIS_THREAD.extra = outer
     if options is OPTIONS and not on_fast_path(exe):
         COUNTS["off_fast_path"] += 1
     return exe
@@ -118,7 +122,7 @@ def compile_with_options(lowered: Any, options: dict[str, Any] | None = None) ->
 
 def described() -> dict[str, Any]:
     """What our programs are compiled with on CPU, by option name (the manifest's)."""
-    return {**OPTIONS, **{name: bool(v) for name, (_, v) in DEBUG_FIELDS.items()}}
+    return {**OPTIONS, **{name: v for name, (_, v) in DEBUG_FIELDS.items()}}
 
 
 def on_fast_path(exe: Any) -> bool:

@@ -175,14 +175,14 @@ def test_compile_stats_counts_worker_threads_and_freezes_on_exit():
 
 
 def test_programs_with_our_xla_options_get_their_own_entries(tmp_path):
-    xla = pytest.importorskip("bench.xla")  # swaps jax's get_compile_options
+    xla = pytest.importorskip("bench.xla")  # replaces jax's get_compile_options
     folder = tmp_path / "xla"
     assert cache.enable(folder) is None
     c = 1.0 + uuid.uuid4().int % 10**9 / 1e12
 
     def lowered():
         """A fresh jit's lowering (one jit reuses its lowering, and jax's in-memory
-        executable cache would then ignore the swapped options)."""
+        executable cache would then ignore the options we add)."""
 
         def loop(x):  # > 1 kB per iteration: off XLA:CPU's fast path by default
             return jax.lax.fori_loop(0, 50, lambda i, v: jnp.sin(v) * c, x)
