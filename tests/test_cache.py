@@ -213,13 +213,20 @@ def test_default_dir(monkeypatch, tmp_path):
     assert cache.default_dir() == Path.home() / ".cache" / "optbench" / "jax"
 
 
-def _fusion_emitters(exe) -> bool:
-    """XLA's own record of ``xla_cpu_use_fusion_emitters`` in a compiled program: its
-    serialized form holds the DebugOptions it was built with (field 376, a varint)."""
+def _recorded(exe, number: int, value: int) -> bool:
+    """Whether XLA's record of the DebugOptions a program was built with (in its
+    serialized form) sets varint field ``number`` to ``value``."""
     blob = exe.runtime_executable().serialize()
-    on, off = b"\xc0\x17\x01" in blob, b"\xc0\x17\x00" in blob
-    assert on != off, "the field is not in the serialized program: XLA moved it"
-    return on
+    assert _varint(number << 3) in blob, f"field {number} is not recorded: XLA moved it"
+    return _varint(number << 3) + _varint(int(value)) in blob
+
+
+def _varint(v: int) -> bytes:
+    out = bytearray()
+    while v > 0x7F:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    return bytes(out) + bytes([v])
 
 
 def test_our_options_reach_our_compiles_only_while_other_threads_compile():
@@ -233,19 +240,23 @@ def test_our_options_reach_our_compiles_only_while_other_threads_compile():
 
         return jax.jit(loop).lower(jax.ShapeDtypeStruct((8,), jnp.float64))
 
+    def ours_set(exe) -> list[bool]:
+        return [_recorded(exe, n, v) for n, v in xla.DEBUG_FIELDS.values()]
+
     cache.disable()
     plain, ours = [], []
     start = threading.Barrier(2)
 
     def other_thread():  # a peer compiling with XLA's defaults meanwhile
         start.wait()
-        plain.extend(_fusion_emitters(lowered(2.0 + i).compile()) for i in range(6))
+        plain.extend(ours_set(lowered(2.0 + i).compile()) for i in range(6))
 
     worker = threading.Thread(target=other_thread)
     worker.start()
     start.wait()
-    ours.extend(_fusion_emitters(xla.compile_with_options(lowered(1.0 + i / 10)))
+    ours.extend(ours_set(xla.compile_with_options(lowered(1.0 + i / 10)))
                 for i in range(6))  # fmt: skip
     worker.join()
-    assert ours == [False] * 6 and plain == [True] * 6
+    fields = len(xla.DEBUG_FIELDS)
+    assert ours == [[True] * fields] * 6 and plain == [[False] * fields] * 6
     assert xla.described()["xla_cpu_use_fusion_emitters"] is False
