@@ -356,7 +356,7 @@ def _here(fams, settings, timed, cell_timeout, meta, announce):
             waiting.append([fam, compiled, deadline, traced, error])
             if full or not fam.timed:  # an untimed family is written as it is traced
                 yield from time_waiting()
-        idle()  # peers compile too (never beside our options), and are timed
+        idle()  # the peers compile and are timed with nothing else at work
         for cell in peer_cells:
             announce([cell])
             deadline = ledger.Deadline(cell_timeout, 1)
@@ -375,8 +375,7 @@ def _attempt(fn: Callable, *args: Any) -> tuple[Any, Exception | None]:
         return None, exc
 
 
-def _tables_of(timed: list[tuple],
-               before_each: Callable[[], None] = lambda: None) -> Iterator[tuple]:
+def _tables_of(timed: list[tuple], before_each: Callable[[], None]) -> Iterator[tuple]:
     """(cells, tables, error, None) of each timed family: its tables built now,
     each after ``before_each()``."""
     for fam, compiled, per_start, error in timed:
