@@ -93,8 +93,9 @@ class Raw(NamedTuple):
     """What a program returns: few arrays, since each output of a call costs about as
     much as a hundred loop iterations on CPU. ``settle`` makes a Trace of it."""
 
-    values: jax.Array  # (L, rows, 3 [+ n]): f, grad norm, alpha [, x when recorded]
-    counts: jax.Array  # (L, rows, len(COUNTERS)): cumulative oracle calls
+    # rows + 1: the last is scratch (bench.lanes.write_rows), dropped by ``settle``
+    values: jax.Array  # (L, rows + 1, 3 [+ n]): f, grad norm, alpha [, x if recorded]
+    counts: jax.Array  # (L, rows + 1, len(COUNTERS)): cumulative oracle calls
     x: jax.Array  # (L, n) final iterates
     ends: jax.Array  # (L, 2 + marks (1 + len(COUNTERS))): status, iterations, at_tol
 
@@ -226,15 +227,12 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             wrote = jnp.ones(lanes_n, bool)  # row 0
             targets = (_at_targets(lanes, wrote, first, levels), ~wrote)
         bufs = tuple(
-            jnp.zeros((lanes_n, rows_n) + r.shape[1:], r.dtype).at[:, 0].set(r)
+            jnp.zeros((lanes_n, rows_n + 1) + r.shape[1:], r.dtype).at[:, 0].set(r)
             for r in row0
         )  # the values and the counts
 
-        # The loop carries each lane as two flat vectors (its floats, its integers
-        # and flags): every array a loop carries costs a copy and a dispatch before
-        # it starts, and a BFGS lane is ~25 arrays (a call of its one-lane program
-        # took 160-340 us with them, 60 us packed).
-        pack, unpack = packing(jax.tree.map(lambda v: v[0], lanes))
+        # one lane: carried as two flat vectors (bench.lanes.packing)
+        pack, unpack = packing(jax.tree.map(lambda v: v[0], lanes), lanes_n)
 
         def cond(c):
             t, packed, _, _ = c
@@ -405,7 +403,8 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     the program: a gather after the loop cost more than 200 steps of gradient
     descent, and every output array costs a call as much as ~100 iterations. A
     thinned program's output needs its ``num_steps`` and ``trace``."""
-    values, counts = np.array(raw.values), np.array(raw.counts)  # writable copies
+    # without the scratch row (NumPy first: slicing a jax array is a dispatch)
+    values, counts = np.asarray(raw.values)[:, :-1], np.asarray(raw.counts)[:, :-1]
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
     marks = ends[:, 2:].reshape(len(ends), -1, 1 + len(COUNTERS))
@@ -416,24 +415,28 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     last = np.searchsorted(kept, k)  # the row holding each run's last step
     steps = np.minimum(kept[None, :], k[:, None])
     after = np.arange(values.shape[1])[None, :] > last[:, None]
-    stopped = np.flatnonzero(last < values.shape[1] - 1)  # early: at rest after
-    for i, j in zip(stopped.tolist(), last[stopped].tolist(), strict=True):
-        values[i, j + 1 :] = values[i, j]
-        counts[i, j + 1 :] = counts[i, j]
+    lanes = np.arange(len(k))
+
+    def held(column):
+        """The column with each run's rows after its last one copied from it (one
+        column at a time: over (L, rows, 5) at once, np.where took 3x as long)."""
+        return np.where(after, column[lanes, last][:, None], column)
+
     # frozen from the last row on (a run that used up its steps has no rows after);
     # statuses compared as ints: against an IntEnum member numpy took 20 us, not 6
     at_rest = steps >= k[:, None]
     frozen = (status != int(Status.MAX_STEPS))[:, None] & at_rest
     diverged = (status == int(Status.DIVERGED))[:, None] & at_rest
+    path = [held(values[..., j]) for j in range(3, values.shape[-1])]
     return Trace(
-        f=values[..., 0],
-        grad_norm=values[..., 1],
+        f=held(values[..., 0]),
+        grad_norm=held(values[..., 1]),
         step_size=np.where(after, 0.0, values[..., 2]),
-        **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
+        **{c: held(counts[..., i]) for i, c in enumerate(COUNTERS)},
         done=frozen,
         diverged=diverged,
         x=np.asarray(raw.x),
-        path=values[..., 3:] if values.shape[-1] > 3 else None,
+        path=np.stack(path, axis=-1) if path else None,
         status=status,
         n_steps=k,
         step=steps,

@@ -11,9 +11,17 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 
-def packing(lane: Any):
+def packing(lane: Any, lanes: int):
     """(pack, unpack) between a batch of lanes and two (L, k) arrays, one of the
-    lanes' floating-point leaves and one of the others (integers and flags, exact)."""
+    lanes' floating-point leaves and one of the others (integers and flags, exact).
+
+    For one lane only: there every array the loop carries costs a copy and a dispatch
+    (a one-lane BFGS call took 160-340 us unpacked, 60 us packed). For more lanes the
+    lanes stay as they are (the identity): packed, every field became a fusion of its
+    own writing one column, and batched BFGS over 1000 lanes took 10-13 ms per call
+    against 6-8 ms unpacked."""
+    if lanes > 1:
+        return (lambda v: v), (lambda v: v)
     leaves, tree = jax.tree.flatten(lane)
     is_float = [jnp.issubdtype(v.dtype, jnp.floating) for v in leaves]
 
@@ -59,17 +67,19 @@ def slot(slots, step):
 
 
 def write_rows(bufs, rows, at, wrote, slots):
-    """Lane i's row into bufs[.][i, slot(at[i])] where wrote[i]: a loop of dynamic
-    slice updates, since a scatter would take the whole loop off XLA:CPU's fast
-    path."""
+    """Lane i's row into bufs[.][i, slot(at[i])] where wrote[i], else into the
+    buffers' last row, a scratch row no trace keeps: a loop of dynamic slice updates
+    that write unconditionally (reading the old row back to keep it cost a third of
+    a batched BFGS tick; a scatter was no faster)."""
+    scratch = bufs[0].shape[1] - 1
 
     def one(i, bufs):
-        row = slot(slots, at[i])
+        row = jnp.where(wrote[i], slot(slots, at[i]), scratch)
         return tuple(
-            lax.dynamic_update_slice(
-                b, jnp.where(wrote[i], r[i], b[i, row])[None, None], (i, row, 0)
-            )
+            lax.dynamic_update_slice(b, r[i][None, None], (i, row, 0))
             for b, r in zip(bufs, rows, strict=True)
         )
 
+    if at.shape[0] == 1:  # no loop around it: a loop of one trip cost ~0.3 us a tick
+        return one(0, bufs)
     return lax.fori_loop(0, at.shape[0], one, bufs)
