@@ -414,29 +414,36 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         kept = thinning.kept_steps(trace, num_steps)
     last = np.searchsorted(kept, k)  # the row holding each run's last step
     steps = np.minimum(kept[None, :], k[:, None])
-    after = np.arange(values.shape[1])[None, :] > last[:, None]
+    early = bool(np.any(last < values.shape[1] - 1))  # a run stopped before the end
+    after = np.arange(values.shape[1])[None, :] > last[:, None] if early else None
     lanes = np.arange(len(k))
 
-    def held(column):
-        """The column with each run's rows after its last one copied from it (one
-        column at a time: over (L, rows, 5) at once, np.where took 3x as long)."""
-        return np.where(after, column[lanes, last][:, None], column)
+    def held(column, at_rest=None):
+        """The column with each run's rows after its last one set to ``at_rest``,
+        else copied from that last row (one column at a time: over (L, rows, 5) at
+        once, np.where took 3x as long)."""
+        if not early:
+            return column
+        fill = column[lanes, last][:, None] if at_rest is None else at_rest
+        return np.where(after, fill, column)
 
     # frozen from the last row on (a run that used up its steps has no rows after);
     # statuses compared as ints: against an IntEnum member numpy took 20 us, not 6
     at_rest = steps >= k[:, None]
     frozen = (status != int(Status.MAX_STEPS))[:, None] & at_rest
     diverged = (status == int(Status.DIVERGED))[:, None] & at_rest
-    path = [held(values[..., j]) for j in range(3, values.shape[-1])]
+    path = values[..., 3:] if values.shape[-1] > 3 else None
+    if early and path is not None:
+        path = np.stack([held(path[..., j]) for j in range(path.shape[-1])], axis=-1)
     return Trace(
         f=held(values[..., 0]),
         grad_norm=held(values[..., 1]),
-        step_size=np.where(after, 0.0, values[..., 2]),
+        step_size=held(values[..., 2], 0.0),
         **{c: held(counts[..., i]) for i, c in enumerate(COUNTERS)},
         done=frozen,
         diverged=diverged,
         x=np.asarray(raw.x),
-        path=np.stack(path, axis=-1) if path else None,
+        path=path,
         status=status,
         n_steps=k,
         step=steps,
