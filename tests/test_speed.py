@@ -20,7 +20,7 @@ pytest.importorskip("optimistix")
 
 from bench import speed, xla  # noqa: E402
 
-TIMED = ("bfgs_single", "bfgs_batch", "adam", "lr_grid", "kappa")
+TIMED = ("bfgs_single", "bfgs_batch", "lbfgs_batch", "adam", "lr_grid", "kappa")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,8 @@ def test_every_time_and_ratio_is_finite_and_positive(quick):
         "bfgs_batch:optimistix_vmap/ours",
         "bfgs_batch:optimistix_vmap/ours_solve_batch",
         "bfgs_batch:scipy_loop_scaled/ours",
+        "lbfgs_batch:optimistix_vmap/ours",
+        "lbfgs_batch:optimistix_vmap/ours_solve_batch",
         "adam:ours_solve/optax_bare",
         "adam:ours/optax_bare",
         "lr_grid:one_lr_at_a_time/batched_grid",
@@ -69,9 +71,10 @@ def test_comparisons_are_like_with_like(quick):
     # every method reached the same stopping test, ||g|| <= 1e-8
     for name, g in res["bfgs_single"]["final_grad_norm"].items():
         assert g <= speed.GTOL, (name, g)
-    batch = res["bfgs_batch"]
-    assert batch["converged"]["ours"] == batch["starts"]
-    assert batch["converged"]["optimistix"] == batch["starts"]
+    for section in ("bfgs_batch", "lbfgs_batch"):
+        batch = res[section]
+        assert batch["converged"]["ours"] == batch["starts"], section
+        assert batch["converged"]["optimistix"] == batch["starts"], section
 
 
 def test_our_adam_takes_optax_steps(quick):
@@ -102,7 +105,7 @@ def test_our_programs_are_on_the_fast_path(quick):
 
 def test_targets_environment_and_json(quick):
     res, path = quick
-    assert len(res["targets"]) == 10
+    assert len(res["targets"]) == 12
     for row in res["targets"]:
         assert math.isfinite(row["value"]) and isinstance(row["met"], bool), row
     assert math.isfinite(res["compile"]["median_family_s"])
