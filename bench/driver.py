@@ -231,7 +231,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
             for r in row0
         )  # the values and the counts
 
-        # one lane: carried as two flat vectors (bench.lanes.packing)
+        # small lanes: carried as two flat vectors (bench.lanes.packing)
         pack, unpack = packing(jax.tree.map(lambda v: v[0], lanes), lanes_n)
 
         def cond(c):

@@ -1,5 +1,6 @@
-"""How the driver's loop holds its lanes: packed into two flat arrays per lane,
-mapped over with ``vmap`` (or not, for one lane), and their trace rows written."""
+"""How the driver's loop holds its lanes: mapped over with ``vmap`` (or not, for one
+lane), packed into two flat arrays where their arrays are small, and their trace rows
+written."""
 
 from __future__ import annotations
 
@@ -10,19 +11,25 @@ import jax.numpy as jnp
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
+# Pack the lanes while the arrays the loop carries hold at most this many elements
+# on average (all lanes together). Per tick, each array carried costs a copy and a
+# dispatch, and packing costs a pass over every element. Calls of 400-step programs,
+# interleaved, unpacked / packed: on rosenbrock (12-22 arrays of 2-38 elements per
+# lane) 1.8-2.4x with one lane and 1.3-1.4x with two (packed here), 0.7-1.1x with
+# eight and 0.5-1.0x with 32 (unpacked here); BFGS and L-BFGS in 100 dimensions
+# 0.5-0.9x from one lane up (unpacked).
+PACK_MAX_MEAN_SIZE = 8
+
 
 def packing(lane: Any, lanes: int):
-    """(pack, unpack) between a batch of lanes and two (L, k) arrays, one of the
-    lanes' floating-point leaves and one of the others (integers and flags, exact).
-
-    For one lane only: there every array the loop carries costs a copy and a dispatch
-    (a one-lane BFGS call took 160-340 us unpacked, 60 us packed). For more lanes the
-    lanes stay as they are (the identity): packed, every field became a fusion of its
-    own writing one column, and batched BFGS over 1000 lanes took 10-13 ms per call
-    against 6-8 ms unpacked."""
-    if lanes > 1:
-        return (lambda v: v), (lambda v: v)
+    """(pack, unpack) between a batch of ``lanes`` lanes (``lane``: one of them) and
+    two (L, k) arrays, one of the lanes' floating-point leaves and one of the others
+    (integers and flags, exact); the identity where the lanes' arrays are large
+    (``PACK_MAX_MEAN_SIZE``): packed, each field of 1000 BFGS lanes became a fusion
+    of its own writing one column (10-13 ms a call against 6-8 ms unpacked)."""
     leaves, tree = jax.tree.flatten(lane)
+    if lanes * sum(v.size for v in leaves) > PACK_MAX_MEAN_SIZE * len(leaves):
+        return (lambda v: v), (lambda v: v)
     is_float = [jnp.issubdtype(v.dtype, jnp.floating) for v in leaves]
 
     def split(vs):
