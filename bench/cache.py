@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -91,6 +91,17 @@ def disable() -> None:
 
     jax.config.update("jax_compilation_cache_dir", None)
     compilation_cache.reset_cache()
+
+
+def not_written(skip: bool = True) -> Any:
+    """A context in which this thread's compiles are not written to jax's cache (when
+    ``skip``): for programs the store keeps whole (bench/exestore.py), where a second
+    copy, serialized and compressed again, cost CPU and disk for nothing."""
+    from jax._src import config
+
+    if not skip:
+        return nullcontext()
+    return config.persistent_cache_min_compile_time_secs(float("inf"))
 
 
 class Entry(NamedTuple):

@@ -319,18 +319,16 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
         cache.count_loaded(time.perf_counter() - t0)
     else:
         fn = _program(problem, opt, num_steps, record_path, data_batched, trace)
-        if stored is not None:  # jax's cache key then changes with the store's (below)
+        if stored is not None:  # never the key of a program jax's cache holds
             fn.__name__ = fn.__qualname__ = exestore.program_name(stored)
         specs = _arg_specs(problem, opt, lanes, data_batched, MARKS if targets else 1)
-        with cache.CompileStats(this_thread=True) as compiled:
+        # a program the store keeps is not written to jax's cache as well
+        with cache.CompileStats(this_thread=True) as compiled, cache.not_written(
+            stored is not None
+        ):
             exe = xla.compile_with_options(jax.jit(fn).lower(specs))
-        # A program loaded from jax's cache cannot be stored (exestore.save). Named
-        # after its store key, it is there only if its store entry was lost: then
-        # jax's entry goes too, and the next run compiles and stores it.
-        if compiled.programs_from_cache == 0:
+        if compiled.programs_from_cache == 0:  # one from jax's cache cannot be stored
             exestore.save(stored, exe)
-        elif stored is not None:
-            exestore.forget_jax_entry(stored)
     seconds = time.perf_counter() - t0
     with _COMPILED_LOCK:
         exe = _COMPILED.setdefault(key, exe)

@@ -137,16 +137,6 @@ def _used(path: Path) -> None:
         atime.write_bytes(time.time_ns().to_bytes(8, "little"))
 
 
-def forget_jax_entry(k: str) -> None:
-    """Delete jax's entries of the program named after store key ``k``: loaded from
-    there, it cannot be stored, so the next run compiles it anew and stores it."""
-    folder = _folder()
-    if folder is not None:
-        for p in folder.glob(f"jit_{program_name(k)}-*"):
-            with contextlib.suppress(OSError):
-                p.unlink()
-
-
 def program_name(k: str) -> str:
     """The name a storable program is compiled under: jax's cache key (which starts
     with the module name, ``jit_<name>``) then changes with the store's."""
