@@ -400,8 +400,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     last one are filled with copies of it at rest (step_size 0). Done here, not in
     the program: there XLA fused the gather of the last row into every element it
     fills (gd, one lane, 10,000 rows: 0.51-0.69 ms a call against 0.40-0.46 ms
-    unfilled). A thinned
-    program's output needs its ``num_steps`` and ``trace``."""
+    unfilled). A thinned program's output needs its ``num_steps`` and ``trace``."""
     values, counts = np.asarray(raw.values), np.asarray(raw.counts)
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
