@@ -97,11 +97,13 @@ def not_written(skip: bool = True) -> Any:
     """A context in which this thread's compiles are not written to jax's cache (when
     ``skip``): for programs the store keeps whole (bench/exestore.py), where a second
     copy, serialized and compressed again, cost CPU and disk for nothing."""
-    from jax._src import config
+    try:
+        from jax._src import config
 
-    if not skip:
+        setting = config.persistent_cache_min_compile_time_secs
+    except (ImportError, AttributeError):  # jax moved it: written as before
         return nullcontext()
-    return config.persistent_cache_min_compile_time_secs(float("inf"))
+    return setting(float("inf")) if skip else nullcontext()
 
 
 class Entry(NamedTuple):

@@ -324,7 +324,7 @@ def program(problem: Problem, opt: Optimizer, num_steps: int, lanes: int,
         specs = _arg_specs(problem, opt, lanes, data_batched, MARKS if targets else 1)
         # a program the store keeps is not written to jax's cache as well
         with cache.CompileStats(this_thread=True) as compiled, cache.not_written(
-            stored is not None
+            exestore.can_load(stored)
         ):
             exe = xla.compile_with_options(jax.jit(fn).lower(specs))
         if compiled.programs_from_cache == 0:  # one from jax's cache cannot be stored
@@ -396,11 +396,12 @@ def batch_data(problem: Problem, lanes: int) -> bool:
 
 
 def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace:
-    """The Trace of a program's output, as NumPy arrays; each run's rows after its
-    last one are filled with copies of it at rest (step_size 0). Done here, not in
-    the program: there XLA fused the gather of the last row into every element it
-    fills (gd, one lane, 10,000 rows: 0.51-0.69 ms a call against 0.40-0.46 ms
-    unfilled). A thinned program's output needs its ``num_steps`` and ``trace``."""
+    """The Trace of a program's output, as read-only NumPy arrays (most are views of
+    it); each run's rows after its last one are copies of it at rest (step_size 0),
+    filled here, not in the program: there XLA fused the gather of the last row into
+    every element it fills (gd, one lane, 10,000 rows: 0.51-0.69 ms a call against
+    0.40-0.46 ms unfilled). A thinned program's output needs its ``num_steps`` and
+    ``trace``."""
     values, counts = np.asarray(raw.values), np.asarray(raw.counts)
     ends = np.asarray(raw.ends)
     status, k = ends[:, 0], ends[:, 1]
@@ -429,7 +430,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     at_rest = steps >= k[:, None]
     frozen = (status != int(Status.MAX_STEPS))[:, None] & at_rest
     diverged = (status == int(Status.DIVERGED))[:, None] & at_rest
-    return Trace(
+    out = Trace(
         f=values[..., 0],
         grad_norm=values[..., 1],
         step_size=step_size,
@@ -444,3 +445,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         at_tol=marks[:, 0],
         at_targets=marks[:, 1:] if marks.shape[1] > 1 else None,
     )
+    for a in out:
+        if a is not None:
+            a.setflags(write=False)
+    return out

@@ -143,6 +143,11 @@ def program_name(k: str) -> str:
     return f"optbench_{k[:16]}"
 
 
+def can_load(k: str | None) -> bool:
+    """Whether a program of store key ``k`` (None: none) can be loaded back whole."""
+    return k is not None and _folder() is not None and _runtime_ready()
+
+
 def load(k: str | None) -> Any | None:
     """The stored program of key ``k``, or None (no entry, store off, or an entry
     that does not load: it is deleted)."""

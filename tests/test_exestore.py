@@ -36,7 +36,7 @@ with cache.CompileStats() as stats:
 traced = traced[before:]  # building the problem traces small eager programs
 raw = exe(driver.args(p, np.asarray(p.x0)[None], {}, p.data, 1e-10))
 print(json.dumps({**stats.as_dict(), "traced": len(traced),
-                  "f": float(np.asarray(raw.values)[0, -1, 0])}))
+                  "f": float(driver.settle(raw).f[0, -1])}))
 """
 
 
