@@ -33,6 +33,7 @@ from bench import cache, exestore, thinning, xla
 from bench.lanes import over_lanes, packing, slot, write_rows
 from bench.status import Status
 from bench.targets import TARGETS
+from bench.traces import Raw
 from optimizers.base import COUNTERS, Optimizer
 from problems.base import Problem, bind
 
@@ -42,30 +43,6 @@ _MAX_TRIALS = 41
 _NJEV = COUNTERS.index("njev")
 # f levels each lane records its first row at or below: the tolerance, then TARGETS
 MARKS = 1 + len(TARGETS)
-
-
-class Trace(NamedTuple):
-    """Per-step record of a run; row 0 is the start (leading axis k in a batch), row
-    ``n_steps`` the last; the rows after it repeat it, at rest (step_size 0)."""
-
-    f: jax.Array  # objective value
-    grad_norm: jax.Array  # Euclidean norm of the gradient
-    step_size: jax.Array  # alpha_k of the step that produced this row (0 at rest)
-    nfev: jax.Array  # cumulative objective evaluations (the start counts one)
-    njev: jax.Array  # cumulative gradient evaluations (the start counts one)
-    nhev: jax.Array  # cumulative Hessian evaluations
-    nhvp: jax.Array  # cumulative Hessian-vector products
-    njac: jax.Array  # cumulative Jacobian evaluations (of a residual)
-    done: jax.Array  # stopped at or before this row
-    diverged: jax.Array  # an iteration produced a non-finite value
-    x: jax.Array  # final iterate
-    path: jax.Array | None = None  # iterates per row, only when asked for (2-D plots)
-    status: jax.Array | None = None  # bench.status.Status code, per run
-    n_steps: jax.Array | None = None  # iterations taken, per run
-    step: jax.Array | None = None  # the step each row holds (0..n unless thinned)
-    at_tol: jax.Array | None = None  # per run: step and COUNTERS at the first
-    # row with f <= f_tol[:, 0] (-1: none): exact whatever the thinning
-    at_targets: jax.Array | None = None  # the same per target: f <= f_tol[:, 1:]
 
 
 class _Lane(NamedTuple):
@@ -87,17 +64,6 @@ class Args(NamedTuple):
     f_target: Any  # (L,): stop at f <= f_target (-inf: never)
     max_njev: Any  # scalar int32
     f_tol: Any  # (L, 1 or MARKS): record the first row with f <= each (-inf: never)
-
-
-class Raw(NamedTuple):
-    """What a program returns: few arrays, since each output of a call costs about as
-    much as a hundred loop iterations on CPU. ``settle`` makes a Trace of it."""
-
-    # rows + 1: the last is scratch (bench.lanes.write_rows), dropped by ``settle``
-    values: jax.Array  # (L, rows + 1, 3 [+ n]): f, grad norm, alpha [, x if recorded]
-    counts: jax.Array  # (L, rows + 1, len(COUNTERS)): cumulative oracle calls
-    x: jax.Array  # (L, n) final iterates
-    ends: jax.Array  # (L, 2 + marks (1 + len(COUNTERS))): status, iterations, at_tol
 
 
 def _row(lane: _Lane, alpha: jax.Array, record_path: bool) -> tuple:
@@ -198,7 +164,7 @@ def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool
     max_ticks = num_steps * (_MAX_TRIALS if opt.searches else 1)
     slot_of = thinning.slot_of_step(trace, num_steps)  # None: every step is a row
 
-    def run(a: Args) -> Trace:
+    def run(a: Args) -> Raw:
         lanes_n = a.x0.shape[0]
         rows_n = num_steps + 1 if slot_of is None else int(slot_of[-1]) + 1
         slots = None if slot_of is None else jnp.asarray(slot_of, jnp.int32)
@@ -393,59 +359,3 @@ def batch_data(problem: Problem, lanes: int) -> bool:
     product of per-lane iterates with shared data takes XLA:CPU's loop off its fast
     path (gd on a 20-d quadratic: 7 ms for 2 lanes against 0.6 ms for 1)."""
     return lanes > 1 and bool(jax.tree.leaves(problem.data))
-
-
-def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace:
-    """The Trace of a program's output, as read-only NumPy arrays (most are views of
-    it); each run's rows after its last one are copies of it at rest (step_size 0),
-    filled here, not in the program: there XLA fused the gather of the last row into
-    every element it fills (gd, one lane, 10,000 rows: 0.51-0.69 ms a call against
-    0.40-0.46 ms unfilled). A thinned program's output needs its ``num_steps`` and
-    ``trace``."""
-    values, counts = np.asarray(raw.values), np.asarray(raw.counts)
-    ends = np.asarray(raw.ends)
-    status, k = ends[:, 0], ends[:, 1]
-    marks = ends[:, 2:].reshape(len(ends), -1, 1 + len(COUNTERS))
-    rows = values.shape[1] - 1  # and the scratch row (bench.lanes.write_rows)
-    kept = np.arange(rows) if thinning.check(trace) == "full" else (
-        thinning.kept_steps(trace, num_steps))  # fmt: skip
-    last = np.searchsorted(kept, k)  # the row holding each run's last step
-    steps = np.minimum(kept[None, :], k[:, None])
-    if np.all(last == rows - 1):  # no run stopped early: views of the output
-        values, counts = values[:, :-1], counts[:, :-1]
-        step_size = values[..., 2]
-    else:  # row j of run i is row min(j, last_i): whole rows taken at once (per
-        # column with np.where, 1000 runs took 1.2 ms; np.take 0.5 ms)
-        row = np.arange(rows)[None, :]
-        source = np.minimum(row, last[:, None])
-        source = (source + (rows + 1) * np.arange(len(k))[:, None]).ravel()
-        values, counts = (
-            np.take(b.reshape(-1, b.shape[-1]), source, axis=0).reshape(
-                len(k), rows, b.shape[-1])
-            for b in (values, counts)
-        )  # fmt: skip
-        step_size = np.where(row <= last[:, None], values[..., 2], 0.0)
-    # frozen from the last row on (a run that used up its steps has no rows after);
-    # statuses compared as ints: against an IntEnum member numpy took 20 us, not 6
-    at_rest = steps >= k[:, None]
-    frozen = (status != int(Status.MAX_STEPS))[:, None] & at_rest
-    diverged = (status == int(Status.DIVERGED))[:, None] & at_rest
-    out = Trace(
-        f=values[..., 0],
-        grad_norm=values[..., 1],
-        step_size=step_size,
-        **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
-        done=frozen,
-        diverged=diverged,
-        x=np.asarray(raw.x),
-        path=values[..., 3:] if values.shape[-1] > 3 else None,
-        status=status,
-        n_steps=k,
-        step=steps,
-        at_tol=marks[:, 0],
-        at_targets=marks[:, 1:] if marks.shape[1] > 1 else None,
-    )
-    for a in out:
-        if a is not None:
-            a.setflags(write=False)
-    return out

@@ -24,7 +24,6 @@ import pandas as pd
 
 from bench import (
     cell_rows,
-    driver,
     ledger,
     precision,
     provenance,
@@ -32,6 +31,7 @@ from bench import (
     rundir,
     status,
     timing,
+    traces,
 )
 from bench.cells import Cell, CellSpec, Settings, prepare, starting_points
 from bench.families import Compiler, Family, families, tol_target
@@ -71,12 +71,12 @@ def _trace(fam: Family, between_calls: Callable[[], None]) -> Traced:
             for lane in range(fam.lanes):
                 between_calls()
                 raws.append(single(fam.lane_args(*divmod(lane, s.starts), None)))
-            raw = driver.Raw(*map(np.concatenate, zip(*raws, strict=True)))
-            return driver.settle(raw, s.num_steps, s.trace), None
+            raw = traces.Raw(*map(np.concatenate, zip(*raws, strict=True)))
+            return traces.settle(raw, s.num_steps, s.trace), None
         batch, _ = fam.batch_program()
         bargs = fam.batch_args()
         between_calls()
-        tr = driver.settle(batch(bargs), s.num_steps, s.trace)
+        tr = traces.settle(batch(bargs), s.num_steps, s.trace)
         between_calls()
         return tr, lambda: batch(bargs)
 

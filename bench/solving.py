@@ -9,7 +9,8 @@ import jax
 import numpy as np
 
 from bench import thinning
-from bench.driver import Trace, args, batch_data, program, records_path, settle
+from bench.driver import args, batch_data, program, records_path
+from bench.traces import Trace, settle
 from optimizers.base import Optimizer, check_count
 from problems.base import Problem
 

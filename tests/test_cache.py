@@ -222,6 +222,8 @@ def _recorded(exe, number: int, value: int) -> bool:
 
 
 def _varint(v: int) -> bytes:
+    """Protobuf's varint, written apart from bench.xla's: a wrong encoding there
+    then fails here rather than being searched for in its own image."""
     out = bytearray()
     while v > 0x7F:
         out.append(v & 0x7F | 0x80)

@@ -19,7 +19,7 @@ import pytest
 import bench
 import optimizers
 import problems
-from bench import driver
+from bench import driver, traces
 from bench.status import Status
 
 ROSEN = "rosenbrock"
@@ -288,7 +288,7 @@ def test_target_run_stops_where_the_trace_reaches_the_target():
     assert k > 0
     exe, _ = driver.program(p, opt, QN_STEPS, 1)
     a = driver.args(p, np.asarray(p.x0)[None], {}, (), 1e-10, np.array([target]))
-    hit = driver.settle(exe(a))
+    hit = traces.settle(exe(a))
     assert int(hit.status[0]) == Status.TARGET and int(hit.n_steps[0]) == k
     np.testing.assert_allclose(hit.f[0, k], tr.f[k], rtol=1e-12)
     got = (hit.nfev[0, k], hit.njev[0, k], hit.nhev[0, k])

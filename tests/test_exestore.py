@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _RUN = """
 import json, os, numpy as np, jax
 import bench, problems, optimizers
-from bench import cache, driver, exestore
+from bench import cache, driver, exestore, traces
 if os.environ.get("SOURCE"):  # another version of this project's code
     exestore._source_digest = lambda: os.environ["SOURCE"]
 assert cache.enable() is None
@@ -36,7 +36,7 @@ with cache.CompileStats() as stats:
 traced = traced[before:]  # building the problem traces small eager programs
 raw = exe(driver.args(p, np.asarray(p.x0)[None], {}, p.data, 1e-10))
 print(json.dumps({**stats.as_dict(), "traced": len(traced),
-                  "f": float(driver.settle(raw).f[0, -1])}))
+                  "f": float(traces.settle(raw).f[0, -1])}))
 """
 
 

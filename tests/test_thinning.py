@@ -7,7 +7,7 @@ import pytest
 
 import optimizers
 import problems
-from bench import driver, runner, thinning
+from bench import driver, runner, thinning, traces
 from bench.runner import CellSpec, Settings
 
 SPECS = [
@@ -104,7 +104,7 @@ def test_every_k_in_the_driver_keeps_the_full_rows():
     runs = {}
     for spec in ("full", "every:4"):
         exe, _ = driver.program(p, opt, 40, 3, trace=spec)
-        runs[spec] = driver.settle(exe(a), 40, spec)
+        runs[spec] = traces.settle(exe(a), 40, spec)
     full, thin = runs["full"], runs["every:4"]
     np.testing.assert_array_equal(full.n_steps, thin.n_steps)
     assert len(set(full.n_steps.tolist())) == 3 and (full.n_steps % 4 != 0).any()

@@ -21,7 +21,7 @@ import numpy as np
 import bench
 import optimizers
 import problems
-from bench import driver, xla
+from bench import driver, traces, xla
 from bench.speed.clock import Log, log_ratios, log_times, ratios, scaled, side_by_side
 from bench.status import Status
 
@@ -93,7 +93,7 @@ def bench_bfgs_single(cfg: argparse.Namespace, log: Log) -> dict:
     # what bench.solve runs
     exe, ours_c = driver.program(p, opt, MAX_STEPS, 1, driver.records_path(p))
     args = driver.args(p, x0[None], opt.hp(), p.data, GTOL)
-    tr = driver.settle(exe(args))
+    tr = traces.settle(exe(args))
     k, ours_g = int(tr.n_steps[0]), float(tr.grad_norm[0, -1])
     assert tr.status[0] == Status.CONVERGED and ours_g <= GTOL, "our BFGS failed"
 
@@ -172,7 +172,7 @@ def bench_batch(cfg: argparse.Namespace, log: Log, method: str = "bfgs") -> dict
     build("ours_budget500", 500)
     steps = int(np.asarray(exes["ours_budget500"](args).ends)[:, 1].max())
     build("ours", steps)
-    tr = driver.settle(exes["ours"](args))
+    tr = traces.settle(exes["ours"](args))
     ours_conv = int(np.sum(tr.status == Status.CONVERGED))
 
     xs = jnp.asarray(starts)

@@ -160,13 +160,13 @@ def bench_lbfgs(n: int = 1_000_000, steps: int = 50, log=print) -> dict:
 
     import optimizers
     import problems
-    from bench import driver, timing
+    from bench import driver, timing, traces
 
     p = problems.get("extended_rosenbrock", n=n)
     opt = optimizers.get("lbfgs")
     exe, _ = driver.program(p, opt, steps, 1)
     a = driver.args(p, np.asarray(p.x0)[None], opt.hp(), p.data, 0.0)
-    tr = driver.settle(exe(a))
+    tr = traces.settle(exe(a))
     k = int(tr.n_steps[0])
     njev = int(tr.njev[0, k])
     run_s = timing.wall_seconds(lambda: exe(a), samples=3)

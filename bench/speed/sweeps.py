@@ -18,7 +18,7 @@ import numpy as np
 import bench
 import optimizers
 import problems
-from bench import driver, runner, spec, xla
+from bench import driver, runner, spec, traces, xla
 from bench.speed.clock import (
     Log,
     fresh_program,
@@ -107,7 +107,7 @@ def _cells(problem_spec: str, optimizer_spec: str) -> list[runner.Cell]:
     )
 
 
-def _same(a: driver.Trace, b: driver.Trace) -> bool:
+def _same(a: traces.Trace, b: traces.Trace) -> bool:
     """Identical step and evaluation counts, and f to rtol 1e-10 (atol 1e-10 f(x0):
     instances' products batched differently round differently near f = 0)."""
     counts = all(
@@ -118,7 +118,7 @@ def _same(a: driver.Trace, b: driver.Trace) -> bool:
     return counts and bool(np.all(np.abs(a.f - b.f) <= 1e-10 * np.abs(b.f) + atol))
 
 
-def _concat(traces: list[driver.Trace]) -> driver.Trace:
+def _concat(traces: list[traces.Trace]) -> traces.Trace:
     return jax.tree.map(lambda *v: np.concatenate(v), *traces)
 
 
@@ -146,8 +146,8 @@ def bench_lr_grid(cfg: argparse.Namespace, log: Log) -> dict:
     bargs = driver.args(p, np.tile(starts, (len(cells), 1)), hp, p.data, cfg.gtol)
     one = fresh_program(p, cells[0].opt, n, k)
     oargs = [driver.args(p, starts, c.opt.hp(), p.data, cfg.gtol) for c in cells]
-    tb = driver.settle(batch["exe"](bargs))
-    same = _same(tb, _concat([driver.settle(one["exe"](a)) for a in oargs]))
+    tb = traces.settle(batch["exe"](bargs))
+    same = _same(tb, _concat([traces.settle(one["exe"](a)) for a in oargs]))
     calls = {
         "batched_grid": lambda: batch["exe"](bargs),
         "one_lr_at_a_time": lambda: [one["exe"](a) for a in oargs],
@@ -190,7 +190,7 @@ def bench_lr_grid(cfg: argparse.Namespace, log: Log) -> dict:
     return out
 
 
-def _status_counts(tr: driver.Trace) -> dict[str, int]:
+def _status_counts(tr: traces.Trace) -> dict[str, int]:
     from bench import status
 
     labels = [status.label(s) for s in tr.status]
@@ -216,8 +216,8 @@ def bench_kappa(cfg: argparse.Namespace, log: Log) -> dict:
         driver.args(c.problem, s, opt.hp(), _per_lane(c.problem, k), cfg.gtol)
         for c, s in zip(cells, starts, strict=True)
     ]
-    tb = driver.settle(batch["exe"](bargs))
-    same = _same(tb, _concat([driver.settle(one["exe"](a)) for a in oargs]))
+    tb = traces.settle(batch["exe"](bargs))
+    same = _same(tb, _concat([traces.settle(one["exe"](a)) for a in oargs]))
     calls = {
         "batched_instances": lambda: batch["exe"](bargs),
         "one_instance_at_a_time": lambda: [one["exe"](a) for a in oargs],

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from regression_suite import load_suite
 
-from bench import driver
+from bench import traces
 from bench.families import families
 
 ROUNDS = 7  # timing repeats per benchmark: enough for a rank test (p >= 6e-4)
@@ -60,7 +60,7 @@ def test_family(benchmark, regression, index):
     program, _ = fam.batch_program()
     args = fam.batch_args()
     t0 = time.perf_counter()
-    driver.settle(program(args))
+    traces.settle(program(args))
     once = time.perf_counter() - t0
     raw = benchmark.pedantic(
         program,
@@ -69,7 +69,7 @@ def test_family(benchmark, regression, index):
         warmup_rounds=1,
         iterations=max(1, math.ceil(MIN_ROUND_S / once)),
     )
-    trace = driver.settle(raw)
+    trace = traces.settle(raw)
 
     # the stored runs are this program's lanes (cell-major), and the timed call
     # reproduces their counts exactly: a count that moves between calls is a bug
