@@ -333,16 +333,18 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     here would cost a dispatch per call)."""
     dtype = problem.x0.dtype
     lanes = x0s.shape[0]
-    target = np.full(lanes, -np.inf) if f_target is None else f_target
-    tol = np.full((lanes, 1), -np.inf) if f_tol is None else f_tol
+
+    def per_lane(v, shape=(lanes,)):  # np.full: a tenth of np.broadcast_to's time
+        return np.full(shape, v, dtype) if np.ndim(v) == 0 else np.asarray(v, dtype)
+
     return Args(
         x0=np.asarray(x0s, dtype),
-        hp={k: np.broadcast_to(np.asarray(v, dtype), (lanes,)) for k, v in hp.items()},
+        hp={k: per_lane(v) for k, v in hp.items()},
         data=data,
         gtol=np.asarray(gtol, dtype),
-        f_target=np.asarray(target, dtype),
+        f_target=per_lane(-np.inf if f_target is None else f_target),
         max_njev=np.asarray(NO_BUDGET if max_njev is None else max_njev, np.int32),
-        f_tol=np.asarray(tol, dtype),
+        f_tol=per_lane(-np.inf if f_tol is None else f_tol, (lanes, 1)),
     )
 
 

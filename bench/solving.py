@@ -36,7 +36,7 @@ def solve(
     ``trace``: the steps kept as rows (full, every:K, log:N; ``Trace.step``)."""
     x0 = np.asarray(problem.x0) if x0 is None else problem.check_x0(x0)
     tb = solve_batch(problem, opt, x0[None], num_steps, gtol, trace)
-    return jax.tree.map(lambda v: v[0], tb)
+    return Trace._make(None if v is None else v[0] for v in tb)
 
 
 def solve_batch(
