@@ -335,7 +335,8 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     lanes = x0s.shape[0]
 
     def per_lane(v, shape=(lanes,)):  # np.full: a tenth of np.broadcast_to's time
-        return np.full(shape, v, dtype) if np.ndim(v) == 0 else np.asarray(v, dtype)
+        scalar = isinstance(v, float | int) or np.ndim(v) == 0
+        return np.full(shape, v, dtype) if scalar else np.asarray(v, dtype)
 
     return Args(
         x0=np.asarray(x0s, dtype),

@@ -64,17 +64,21 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     every element it fills (gd, one lane, 10,000 rows: 0.51-0.69 ms a call against
     0.40-0.46 ms unfilled). A thinned program's output needs its ``num_steps`` and
     ``trace``."""
-    values, counts = np.asarray(raw.values), np.asarray(raw.counts)
-    ends = np.asarray(raw.ends)
+    # read-only before any view is made of them, so that every view is; views, so
+    # that a caller's own arrays keep their flags. Array methods, not numpy's
+    # functions, and one flag per array: a BFGS lane of 1000 rows took 86-88 us a
+    # call with numpy's functions and a flag set per field, 65-70 us so
+    values, counts, x, ends = (np.asarray(a).view() for a in raw)
+    for a in (values, counts, x, ends):
+        a.setflags(write=False)
     status, k = ends[:, 0], ends[:, 1]
     marks = ends[:, 2:].reshape(len(ends), -1, 1 + len(COUNTERS))
     rows = values.shape[1] - 1  # and the scratch row (bench.lanes.write_rows)
     kept = _kept(rows) if thinning.check(trace) == "full" else (
         thinning.kept_steps(trace, num_steps))  # fmt: skip
-    last = np.searchsorted(kept, k)  # the row holding each run's last step
-    if np.all(last == rows - 1):  # no run stopped early: views of the output
+    last = kept.searchsorted(k)  # the row holding each run's last step
+    if (last == rows - 1).all():  # no run stopped early: views of the output
         values, counts = values[:, :-1], counts[:, :-1]
-        step_size = values[..., 2]
     else:  # row j of run i is row min(j, last_i): whole rows taken at once (per
         # column with np.where, 1000 runs took 1.2 ms; np.take 0.5 ms), the index
         # and the step sizes made in place (1000 runs of 48 rows: 0.47 ms against
@@ -83,13 +87,12 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         source = np.minimum(row, last[:, None])
         source += (rows + 1) * np.arange(len(k))[:, None]
         values, counts = (
-            np.take(b.reshape(-1, b.shape[-1]), source.ravel(), axis=0).reshape(
+            b.reshape(-1, b.shape[-1]).take(source.ravel(), axis=0).reshape(
                 len(k), rows, b.shape[-1])
             for b in (values, counts)
         )  # fmt: skip
-        step_size = values[..., 2]
-        np.copyto(step_size, 0.0, where=row > last[:, None])
-    steps = (np.broadcast_to(kept, (len(k), rows)) if np.all(k >= kept[-1])
+        np.copyto(values[..., 2], 0.0, where=row > last[:, None])  # at rest
+    steps = (np.broadcast_to(kept, (len(k), rows)) if (k >= kept[-1]).all()
              else np.minimum(kept[None, :], k[:, None]))  # fmt: skip
     # frozen from the last row on (a run that used up its steps has no rows after),
     # one comparison each (one lane of 10,000 rows: 37 us in five array operations);
@@ -97,14 +100,16 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     row = _kept(rows)[None, :]
     frozen = row >= np.where(status != int(Status.MAX_STEPS), last, rows)[:, None]
     diverged = row >= np.where(status == int(Status.DIVERGED), last, rows)[:, None]
-    out = Trace(
+    for a in (values, counts, steps, frozen, diverged):  # before any view of them
+        a.setflags(write=False)
+    return Trace(
         f=values[..., 0],
         grad_norm=values[..., 1],
-        step_size=step_size,
+        step_size=values[..., 2],
         **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
         done=frozen,
         diverged=diverged,
-        x=np.asarray(raw.x),
+        x=x,
         path=values[..., 3:] if values.shape[-1] > 3 else None,
         status=status,
         n_steps=k,
@@ -112,7 +117,3 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         at_tol=marks[:, 0],
         at_targets=marks[:, 1:] if marks.shape[1] > 1 else None,
     )
-    for a in out:
-        if a is not None:
-            a.setflags(write=False)
-    return out
