@@ -88,18 +88,21 @@ def build_report(
         studies.precision_floor(doc, drawer, runs, traces)
         _problems(doc, drawer, runs, traces, _num_steps(runs, manifest), styles,
                   grids)  # fmt: skip
-        # the pages name the figures' files, not their bytes: written while the
-        # workers draw, before waiting for them
-        _write_pages(doc, out, run_dir, runs, manifest, len(styles), formats)
+        # the pages name the figures' files, not their bytes: made while workers
+        # started ahead draw, and written after the figures they show
+        pages = _pages(doc, run_dir, runs, manifest, len(styles), formats)
         drawer.draw_all()
+    write_tables(doc.tables(), out / "tables")
+    for name, text in pages.items():
+        write_bytes(text.encode(), out / name)
     _remove_stale(out, {f"{stem}.{ext}" for stem in doc.figures for ext in formats})
     return out
 
 
-def _write_pages(doc: Document, out: Path, run_dir: Path, runs: pd.DataFrame,
-                 manifest: dict[str, Any], n_configs: int,
-                 formats: Sequence[str]) -> None:  # fmt: skip
-    """report.md, index.html and the tables' CSV and LaTeX files."""
+def _pages(doc: Document, run_dir: Path, runs: pd.DataFrame,
+           manifest: dict[str, Any], n_configs: int,
+           formats: Sequence[str]) -> dict[str, str]:  # fmt: skip
+    """report.md and index.html, by file name."""
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
     meta = settings(manifest)
     n_div = int((runs.status == "diverged").sum())
@@ -111,9 +114,8 @@ def _write_pages(doc: Document, out: Path, run_dir: Path, runs: pd.DataFrame,
         )
     )
     vector = [f for f in formats if f != "png"]
-    write_tables(doc.tables(), out / "tables")
-    write_bytes(render_md(doc, title, meta, vector).encode(), out / "report.md")
-    write_bytes(render_html(doc, title, meta, vector).encode(), out / "index.html")
+    return {"report.md": render_md(doc, title, meta, vector),
+            "index.html": render_html(doc, title, meta, vector)}  # fmt: skip
 
 
 def _report_dir(run_dir: Path) -> Path:
