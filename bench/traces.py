@@ -67,7 +67,7 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     # read-only before any view is made of them, so that every view is; views, so
     # that a caller's own arrays keep their flags. Array methods, not numpy's
     # functions, and one flag per array: a BFGS lane of 1000 rows took 86-88 us a
-    # call with numpy's functions and a flag set per field, 65-70 us so
+    # call with numpy's functions and a flag set per field, 63-86 us so
     values, counts, x, ends = (np.asarray(a).view() for a in raw)
     for a in (values, counts, x, ends):
         a.setflags(write=False)
