@@ -43,10 +43,9 @@ def landscapes(problems: dict[str, Any], runs: pd.DataFrame,
 def _evaluate(f: Any, points: np.ndarray) -> np.ndarray:
     """f at each point, non-finite values as NaN (a failure: every point NaN)."""
     import jax
-    import jax.numpy as jnp
 
-    try:
-        z = np.asarray(jax.jit(jax.vmap(f))(jnp.asarray(points)), float)
+    try:  # NumPy in: jnp.asarray would compile a conversion of its own
+        z = np.asarray(jax.jit(jax.vmap(f))(points), float)
     except Exception:  # noqa: BLE001  (a user's f: the plot says why it is empty)
         return np.full(len(points), np.nan)
     return np.where(np.isfinite(z), z, np.nan)

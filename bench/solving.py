@@ -35,7 +35,7 @@ def solve(
     """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0);
     ``trace``: the steps kept as rows (full, every:K, log:N; ``Trace.step``)."""
     x0 = np.asarray(problem.x0) if x0 is None else problem.check_x0(x0)
-    tb = solve_batch(problem, opt, x0[None], num_steps, gtol, trace)
+    tb = _solve(problem, opt, x0[None], num_steps, gtol, trace)
     return Trace._make(None if v is None else v[0] for v in tb)
 
 
@@ -48,8 +48,13 @@ def solve_batch(
     trace: str = "full",
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
+    return _solve(problem, opt, check_starts(problem, x0s), num_steps, gtol, trace)
+
+
+def _solve(problem: Problem, opt: Optimizer, x0s: np.ndarray, num_steps: int,
+           gtol: float, trace: str) -> Trace:  # fmt: skip
+    """``solve_batch`` from starts already checked (a problem's x0 is, when made)."""
     opt.check_problem(problem)
-    x0s = check_starts(problem, x0s)
     num_steps = check_count("num_steps", num_steps)
     gtol = check_tolerance("gtol", gtol)
     trace = thinning.check(trace, "trace")

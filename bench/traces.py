@@ -52,9 +52,25 @@ class Raw(NamedTuple):
 @functools.lru_cache(maxsize=16)
 def _kept(rows: int) -> np.ndarray:
     """0..rows-1, read-only: the steps of a full trace (made once per length)."""
-    out = np.arange(rows)
-    out.setflags(write=False)
-    return out
+    return _frozen(np.arange(rows))
+
+
+@functools.lru_cache(maxsize=16)
+def _never(shape: tuple[int, int]) -> np.ndarray:
+    """All false, read-only: ``done`` or ``diverged`` of runs that never were."""
+    return _frozen(np.zeros(shape, bool))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def _read_only(a) -> np.ndarray:
+    """``a`` as a read-only NumPy array: a program's output already is one; a view
+    of anything else, so that a caller's own arrays keep their flags."""
+    a = np.asarray(a)
+    return _frozen(a.view()) if a.flags.writeable else a
 
 
 def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace:
@@ -64,13 +80,10 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     every element it fills (gd, one lane, 10,000 rows: 0.51-0.69 ms a call against
     0.40-0.46 ms unfilled). A thinned program's output needs its ``num_steps`` and
     ``trace``."""
-    # read-only before any view is made of them, so that every view is; views, so
-    # that a caller's own arrays keep their flags. Array methods, not numpy's
-    # functions, and one flag per array: a BFGS lane of 1000 rows took 86-88 us a
-    # call with numpy's functions and a flag set per field, 63-86 us so
-    values, counts, x, ends = (np.asarray(a).view() for a in raw)
-    for a in (values, counts, x, ends):
-        a.setflags(write=False)
+    # Few NumPy calls, each on whole arrays: right after a program has run, each
+    # call costs 3-8 us (the program has evicted NumPy from the caches), and one
+    # Adam lane of 10,000 rows made about fifty of them
+    values, counts, x, ends = (_read_only(a) for a in raw)
     status, k = ends[:, 0], ends[:, 1]
     marks = ends[:, 2:].reshape(len(ends), -1, 1 + len(COUNTERS))
     rows = values.shape[1] - 1  # and the scratch row (bench.lanes.write_rows)
@@ -78,35 +91,26 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         thinning.kept_steps(trace, num_steps))  # fmt: skip
     last = kept.searchsorted(k)  # the row holding each run's last step
     row = _kept(rows)[None, :]
-    if (last == rows - 1).all():  # no run stopped early: views of the output
+    if last.min() == rows - 1:  # no run stopped early: views of the output
         values, counts = values[:, :-1], counts[:, :-1]
     else:  # row j of run i is row min(j, last_i): whole rows taken at once (per
         # column with np.where, 1000 runs took 1.2 ms; np.take 0.5 ms), the index
         # and the step sizes made in place
         source = np.minimum(row, last[:, None])
         source += (rows + 1) * np.arange(len(k))[:, None]
-        values, counts = (
-            b.reshape(-1, b.shape[-1]).take(source.ravel(), axis=0).reshape(
-                len(k), rows, b.shape[-1])
-            for b in (values, counts)
-        )  # fmt: skip
+        values, counts = (_take_rows(b, source) for b in (values, counts))
         np.copyto(values[..., 2], 0.0, where=row > last[:, None])  # at rest
-    steps = (np.broadcast_to(kept, (len(k), rows)) if (k >= kept[-1]).all()
-             else np.minimum(kept[None, :], k[:, None]))  # fmt: skip
-    # frozen from the last row on (a run that used up its steps has no rows after),
-    # one comparison each (one lane of 10,000 rows: 37 us in five array operations);
+        values, counts = _frozen(values), _frozen(counts)
+    steps = (np.broadcast_to(kept, (len(k), rows)) if k.min() >= kept[-1]
+             else _frozen(np.minimum(kept[None, :], k[:, None])))  # fmt: skip
     # statuses compared as ints: against an IntEnum member numpy took 20 us, not 6
-    frozen = row >= np.where(status != int(Status.MAX_STEPS), last, rows)[:, None]
-    diverged = row >= np.where(status == int(Status.DIVERGED), last, rows)[:, None]
-    for a in (values, counts, steps, frozen, diverged):  # before any view of them
-        a.setflags(write=False)
     return Trace(
         f=values[..., 0],
         grad_norm=values[..., 1],
         step_size=values[..., 2],
         **{c: counts[..., i] for i, c in enumerate(COUNTERS)},
-        done=frozen,
-        diverged=diverged,
+        done=_from_last(status != int(Status.MAX_STEPS), last, row),
+        diverged=_from_last(status == int(Status.DIVERGED), last, row),
         x=x,
         path=values[..., 3:] if values.shape[-1] > 3 else None,
         status=status,
@@ -115,3 +119,21 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
         at_tol=marks[:, 0],
         at_targets=marks[:, 1:] if marks.shape[1] > 1 else None,
     )
+
+
+def _from_last(runs: np.ndarray, last: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Per run, true from its last row on if it is one of ``runs``, else false
+    throughout: one comparison (one lane of 10,000 rows took 37 us in five array
+    operations), none where no run is one of them (a budget every run used up)."""
+    if not runs.any():
+        return _never((len(runs), row.shape[1]))
+    return _frozen(row >= np.where(runs, last, row.shape[1])[:, None])
+
+
+def _take_rows(b: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Rows ``source`` (flat indices into ``b``'s first two axes) of ``b``, each row
+    taken as one element (a void of its bytes): a quarter less time than
+    ``take(axis=0)``, which copies a row column by column."""
+    width = b.shape[-1] * b.itemsize
+    whole = np.ascontiguousarray(b).view(np.dtype((np.void, width))).ravel()
+    return whole.take(source.ravel()).view(b.dtype).reshape(source.shape + b.shape[-1:])

@@ -110,11 +110,11 @@ class Problem:
     def __post_init__(self) -> None:
         if self.x0 is None:
             raise ValueError(f"problem {self.name!r} needs a starting point x0")
-        x0 = jnp.asarray(_as_vector(self.x0, "x0"))
+        x0 = _on_device(_as_vector(self.x0, "x0"))
         set_ = functools.partial(object.__setattr__, self)
         set_("x0", x0)
         if self.x_star is not None:
-            x_star = jnp.asarray(_as_vector(self.x_star, "x_star"))
+            x_star = _on_device(_as_vector(self.x_star, "x_star"))
             if x_star.shape != x0.shape:
                 raise ValueError(
                     f"x_star has shape {x_star.shape} but x0 has shape {x0.shape}"
@@ -134,7 +134,7 @@ class Problem:
             set_("family", _own_family(self.f, self.grad, self.hess, self.residual))
             set_("data", ())
         else:
-            set_("data", jax.tree.map(jnp.asarray, self.data))
+            set_("data", jax.tree.map(_on_device, self.data))
         for name, fn in zip(Oracles._fields, self.oracles(self.data), strict=True):
             set_(name, fn)
         self._check_oracles()
@@ -224,6 +224,13 @@ def _own_family(f, grad, hess, residual) -> Family:
         return None if fn is None else (lambda x, _data: fn(x))
 
     return Family(of_x(f), of_x(grad), of_x(hess), of_x(residual))
+
+
+def _on_device(v: Any) -> jax.Array:
+    """``v`` as a jax array: a NumPy array by a copy to the device, which compiles
+    nothing (``jnp.asarray`` compiles a conversion per shape: 10-50 ms each, four
+    in the small benchmark's warm run)."""
+    return jax.device_put(v) if isinstance(v, np.ndarray) else jnp.asarray(v)
 
 
 def _as_vector(x: Any, what: str) -> np.ndarray:

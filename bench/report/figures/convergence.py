@@ -89,6 +89,9 @@ def _panel(ax: Any, bands: list[Any], log_x: bool) -> tuple[float, float] | None
             linewidths=1.6,
         )
     )
+    if log_x:  # matplotlib < 3.11 finds no positive x in a collection on a log axis
+        points = np.concatenate(lines)
+        ax.update_datalim(points[points[:, 0] > 0])
     ax.autoscale_view()
     lo = min(float(np.min(b[0][1])) for b in bands)
     hi = max(float(np.max(b[0][3])) for b in bands)
