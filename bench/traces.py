@@ -56,9 +56,9 @@ def _kept(rows: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def _never(shape: tuple[int, int]) -> np.ndarray:
-    """All false, read-only: ``done`` or ``diverged`` of runs that never were."""
-    return _frozen(np.zeros(shape, bool))
+def _never(rows: int) -> np.ndarray:
+    """rows times false, read-only: a run's ``done`` or ``diverged`` that never is."""
+    return _frozen(np.zeros(rows, bool))
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -125,8 +125,8 @@ def _from_last(runs: np.ndarray, last: np.ndarray, row: np.ndarray) -> np.ndarra
     """Per run, true from its last row on if it is one of ``runs``, else false
     throughout: one comparison (one lane of 10,000 rows took 37 us in five array
     operations), none where no run is one of them (a budget every run used up)."""
-    if not runs.any():
-        return _never((len(runs), row.shape[1]))
+    if not runs.any():  # a view: no memory however many runs
+        return np.broadcast_to(_never(row.shape[1]), (len(runs), row.shape[1]))
     return _frozen(row >= np.where(runs, last, row.shape[1])[:, None])
 
 
