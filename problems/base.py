@@ -228,7 +228,7 @@ def _own_family(f, grad, hess, residual) -> Family:
 
 def _on_device(v: Any) -> jax.Array:
     """``v`` as a jax array: a NumPy array by a copy to the device, which compiles
-    nothing (``jnp.asarray`` compiles a conversion per shape: 10-50 ms each, four
+    nothing (``jnp.asarray`` compiles a conversion per shape: 10-50 ms each, three
     in the small benchmark's warm run)."""
     return jax.device_put(v) if isinstance(v, np.ndarray) else jnp.asarray(v)
 
