@@ -705,6 +705,39 @@ def test_long_traces_are_thinned() -> None:
     assert (np.diff(x) > 0).all()
 
 
+def _newplot_args(div: str) -> list:
+    """The three JSON arguments after the div id of a ``Plotly.newPlot`` call."""
+    s = div[div.index("Plotly.newPlot(") :]
+    s, i, out, dec = s[s.index(",") + 1 :], 0, [], json.JSONDecoder()
+    while len(out) < 3:
+        i += len(s[i:]) - len(s[i:].lstrip(" ,"))
+        value, i = dec.raw_decode(s, i)
+        out.append(value)
+    return out
+
+
+def test_interactive_div_as_plotly_writes_it() -> None:
+    """Our div carries what ``plotly.io.to_html`` puts in its ``Plotly.newPlot`` call
+    (NaN as null), and a label cannot close the script element it sits in."""
+    import plotly.io as pio
+
+    from bench.report.interactive import CONFIG, to_div, typed
+
+    label = "adam</script><!--&"
+    fig = {
+        "data": [{"x": typed(np.arange(3.0)), "y": [1.0, math.nan], "name": label}],
+        "layout": {"height": 420, "xaxis": {"range": [0.0, math.inf]},
+                   "title": {"text": label}},
+    }  # fmt: skip
+    ours = to_div(fig, "plot-1")
+    theirs = pio.to_html(fig, include_plotlyjs=False, full_html=False,
+                         div_id="plot-1", validate=False, config=CONFIG)  # fmt: skip
+    assert _newplot_args(ours) == _newplot_args(theirs)
+    assert _newplot_args(ours)[0][0]["y"] == [1.0, None]
+    assert ours.count("</script") == 1 and "<!--" not in ours
+    assert 'style="height:420px; width:100%;"' in ours and 'id="plot-1"' in ours
+
+
 def test_the_page_is_written_without_matplotlib() -> None:
     """Only the figures' workers import it: the process writing the tables and the
     page, whose plotly lines take the static figures' colours, does not."""
