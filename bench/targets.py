@@ -28,20 +28,22 @@ COUNTS = ["step", "njev", "nfev"]
 COLUMNS = [*KEYS, "target", *COUNTS]
 
 
-def targets(runs: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
+def targets(runs: pd.DataFrame, traces: pd.DataFrame, array: bool = False):
     """One row per run and target (COLUMNS), read from the trace rows; ``traces``
     in step order per run, with the ``gap`` column of ``results.derive``; ``runs``
-    gives each run's f*."""
+    gives each run's f*. ``array``: ``first_reached``'s array instead of the table."""
     import pandas as pd
 
     from bench.results import run_rows
 
     if runs.empty or traces.empty:
+        if array:
+            return np.full((len(TARGETS), len(runs), len(COUNTS)), np.nan)
         return pd.DataFrame(columns=COLUMNS)
     gap, counts = traces["gap"].to_numpy(float), traces[COUNTS].to_numpy(float)
     out = first_reached(runs["f_star"].to_numpy(float), gap, counts,
                         run_rows(runs, traces))  # fmt: skip
-    return table(runs, out)
+    return out if array else table(runs, out)
 
 
 def first_reached(f_star: np.ndarray, gap: np.ndarray, counts: np.ndarray,
@@ -82,17 +84,26 @@ def table(runs: pd.DataFrame, out: np.ndarray) -> pd.DataFrame:
 def combine(runs: pd.DataFrame, traces: pd.DataFrame,
             stored: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
     """The whole run's table: the ``stored`` rows (recorded when the run ran) of
-    every run whose f* was known then, read from ``traces`` for the others (f*
-    best-found over the run, or runs stored without such rows)."""
+    every run whose f* was known then and that has a row for each target; read from
+    ``traces`` for the others (f* best-found over the run, or runs stored without
+    such rows). Only those others' trace rows are matched to their runs: matching
+    every row of a long traces table on its label columns was most of a report's
+    reading time."""
     import pandas as pd
 
-    table = targets(runs, traces)
     known = runs["f_star_known"].astype(bool) if "f_star_known" in runs else None
-    if known is None or stored.empty or table.empty:
-        return table
-    exact = pd.MultiIndex.from_frame(runs.loc[known, KEYS])
-    stored = stored[pd.MultiIndex.from_frame(stored[KEYS]).isin(exact)]
-    rows = pd.MultiIndex.from_frame(table[[*KEYS, "target"]])
-    at = rows.get_indexer(pd.MultiIndex.from_frame(stored[[*KEYS, "target"]]))
-    table.loc[at[at >= 0], COUNTS] = stored[COUNTS].to_numpy(float)[at >= 0]
-    return table
+    if known is None or stored.empty or runs.empty:
+        return targets(runs, traces)
+    index = pd.MultiIndex.from_frame(runs[KEYS])
+    run = index.get_indexer(pd.MultiIndex.from_frame(stored[KEYS]))
+    target = {t: i for i, t in enumerate(TARGETS)}
+    at = np.array([target.get(t, -1) for t in stored["target"].to_numpy(float)])
+    use = (run >= 0) & (at >= 0)
+    use[use] = known.to_numpy()[run[use]]
+    out = np.full((len(TARGETS), len(runs), len(COUNTS)), np.nan)
+    out[at[use], run[use]] = stored[COUNTS].to_numpy(float)[use]
+    covered = np.bincount(run[use], minlength=len(runs)) == len(TARGETS)
+    if not covered.all():
+        rest = np.flatnonzero(~covered)
+        out[:, rest] = targets(runs.iloc[rest], traces, array=True)
+    return table(runs, out)

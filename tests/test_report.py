@@ -642,6 +642,27 @@ def test_workers_take_part(tmp_path: Path) -> None:
     ]
 
 
+def test_the_drawing_forkserver_skips_the_teardown() -> None:
+    """The forkserver's preload leaves at its first exit handler: the handlers
+    registered before it (Python's teardown of what it imported) do not run, and a
+    process that draws its figures itself never imports it."""
+    from bench.report import draw
+
+    assert draw._PRELOAD == ["bench.report.figures.server"]
+    code = (
+        "import atexit; atexit.register(print, 'torn down'); "
+        "import bench.report.figures.server; raise SystemExit(3)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and "torn down" not in done.stdout
+    code = (
+        "import sys, bench.report.figures; "
+        "sys.exit('bench.report.figures.server' in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_symlinked_report_folder_is_refused(tmp_path: Path) -> None:
     run_dir = _synthetic(tmp_path / "run", probs=(QUAD,))
     outside = tmp_path / "elsewhere"

@@ -41,7 +41,7 @@ FORMATS = ("png", "svg", "pdf")
 # which this process draws about five figures: with fewer than ten, workers started
 # when the report began saved nothing and a short report waited for them.
 PARALLEL_MIN = 10
-_PRELOAD = ["bench.report.figures"]
+_PRELOAD = ["bench.report.figures.server"]
 # Workers started ahead by ``start_early``: (how many, pool, starting thread); the
 # next Drawer of this process takes them.
 _EARLY: list[tuple[int, ProcessPoolExecutor, threading.Thread]] = []
