@@ -739,7 +739,8 @@ def _newplot_args(div: str) -> list:
 
 def test_interactive_div_as_plotly_writes_it() -> None:
     """Our div carries what ``plotly.io.to_html`` puts in its ``Plotly.newPlot`` call
-    (NaN as null), and a label cannot close the script element it sits in."""
+    (NaN as null), a label cannot close the script element it sits in, and the page
+    inlines the plotly.js that plotly ships."""
     import plotly.io as pio
 
     from bench.report.interactive import CONFIG, to_div, typed
@@ -757,14 +758,21 @@ def test_interactive_div_as_plotly_writes_it() -> None:
     assert _newplot_args(ours)[0][0]["y"] == [1.0, None]
     assert ours.count("</script") == 1 and "<!--" not in ours
     assert 'style="height:420px; width:100%;"' in ours and 'id="plot-1"' in ours
+    from plotly.offline import get_plotlyjs
+
+    from bench.report.interactive import plotly_js
+
+    assert plotly_js() == get_plotlyjs()  # the file plotly ships, as plotly reads it
 
 
 def test_the_page_is_written_without_matplotlib() -> None:
     """Only the figures' workers import it: the process writing the tables and the
-    page, whose plotly lines take the static figures' colours, does not."""
+    page, whose plotly lines take the static figures' colours, does not; nor does it
+    import plotly (the page's divs and plotly.js are written without it)."""
     code = (
         "import sys, bench.report.build, bench.report.interactive as i; "
-        "i.line_style(0); sys.exit('matplotlib' in sys.modules)"
+        "i.line_style(0); i.plotly_js(); i.to_div({'data': [], 'layout': {}}, 'p'); "
+        "sys.exit('matplotlib' in sys.modules or 'plotly' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
