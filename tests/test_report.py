@@ -748,8 +748,8 @@ def test_interactive_div_as_plotly_writes_it() -> None:
     label = "adam</script><!--&"
     fig = {
         "data": [{"x": typed(np.arange(3.0)), "y": [1.0, math.nan], "name": label}],
-        "layout": {"height": 420, "xaxis": {"range": [0.0, math.inf]},
-                   "title": {"text": label}},
+        "layout": {"height": 420, "xaxis": {"range": [np.float64(0.0), math.inf]},
+                   "title": {"text": label}, "legend": {"tracegroupgap": np.int64(2)}},
     }  # fmt: skip
     ours = to_div(fig, "plot-1")
     theirs = pio.to_html(fig, include_plotlyjs=False, full_html=False,

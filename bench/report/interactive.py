@@ -263,7 +263,10 @@ def _script_json(value: Any) -> str:
 
 
 def _finite(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by None."""
+    """``value`` with every non-finite float replaced by None (NumPy scalars as
+    Python numbers, which plotly's encoder accepts too)."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
