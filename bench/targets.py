@@ -28,22 +28,24 @@ COUNTS = ["step", "njev", "nfev"]
 COLUMNS = [*KEYS, "target", *COUNTS]
 
 
-def targets(runs: pd.DataFrame, traces: pd.DataFrame, array: bool = False):
+def targets(runs: pd.DataFrame, traces: pd.DataFrame) -> pd.DataFrame:
     """One row per run and target (COLUMNS), read from the trace rows; ``traces``
     in step order per run, with the ``gap`` column of ``results.derive``; ``runs``
-    gives each run's f*. ``array``: ``first_reached``'s array instead of the table."""
+    gives each run's f*."""
     import pandas as pd
 
+    if runs.empty or traces.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    return table(runs, _from_traces(runs, traces))
+
+
+def _from_traces(runs: pd.DataFrame, traces: pd.DataFrame) -> np.ndarray:
+    """``first_reached``'s array of ``runs``, read from their rows of ``traces``."""
     from bench.results import run_rows
 
-    if runs.empty or traces.empty:
-        if array:
-            return np.full((len(TARGETS), len(runs), len(COUNTS)), np.nan)
-        return pd.DataFrame(columns=COLUMNS)
     gap, counts = traces["gap"].to_numpy(float), traces[COUNTS].to_numpy(float)
-    out = first_reached(runs["f_star"].to_numpy(float), gap, counts,
-                        run_rows(runs, traces))  # fmt: skip
-    return out if array else table(runs, out)
+    return first_reached(runs["f_star"].to_numpy(float), gap, counts,
+                         run_rows(runs, traces))  # fmt: skip
 
 
 def first_reached(f_star: np.ndarray, gap: np.ndarray, counts: np.ndarray,
@@ -103,7 +105,7 @@ def combine(runs: pd.DataFrame, traces: pd.DataFrame,
     out = np.full((len(TARGETS), len(runs), len(COUNTS)), np.nan)
     out[at[use], run[use]] = stored[COUNTS].to_numpy(float)[use]
     covered = np.bincount(run[use], minlength=len(runs)) == len(TARGETS)
-    if not covered.all():
+    if not covered.all() and not traces.empty:
         rest = np.flatnonzero(~covered)
-        out[:, rest] = targets(runs.iloc[rest], traces, array=True)
+        out[:, rest] = _from_traces(runs.iloc[rest], traces)
     return table(runs, out)

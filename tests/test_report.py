@@ -729,10 +729,11 @@ def test_long_traces_are_thinned() -> None:
 def _newplot_args(div: str) -> list:
     """The three JSON arguments after the div id of a ``Plotly.newPlot`` call."""
     s = div[div.index("Plotly.newPlot(") :]
-    s, i, out, dec = s[s.index(",") + 1 :], 0, [], json.JSONDecoder()
+    i, out = s.index(",") + 1, []
     while len(out) < 3:
-        i += len(s[i:]) - len(s[i:].lstrip(" ,"))
-        value, i = dec.raw_decode(s, i)
+        while s[i] in " ,":
+            i += 1
+        value, i = json.JSONDecoder().raw_decode(s, i)
         out.append(value)
     return out
 
@@ -742,8 +743,9 @@ def test_interactive_div_as_plotly_writes_it() -> None:
     (NaN as null), a label cannot close the script element it sits in, and the page
     inlines the plotly.js that plotly ships."""
     import plotly.io as pio
+    from plotly.offline import get_plotlyjs
 
-    from bench.report.interactive import CONFIG, to_div, typed
+    from bench.report.interactive import CONFIG, plotly_js, to_div, typed
 
     label = "adam</script><!--&"
     fig = {
@@ -758,10 +760,6 @@ def test_interactive_div_as_plotly_writes_it() -> None:
     assert _newplot_args(ours)[0][0]["y"] == [1.0, None]
     assert ours.count("</script") == 1 and "<!--" not in ours
     assert 'style="height:420px; width:100%;"' in ours and 'id="plot-1"' in ours
-    from plotly.offline import get_plotlyjs
-
-    from bench.report.interactive import plotly_js
-
     assert plotly_js() == get_plotlyjs()  # the file plotly ships, as plotly reads it
 
 

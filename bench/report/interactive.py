@@ -235,6 +235,12 @@ def _log_range(xlim: tuple[float, float]) -> list[float]:
     return [math.log10(max(xlim[0], 1e-300)), math.log10(max(xlim[1], 1e-300))]
 
 
+CONFIG = {"displaylogo": False, "responsive": True}
+# JSON inside a <script>: escaped so that no string (a user's label) can close the
+# element or open a comment; NaN and infinities become null, as JSON has no others
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def to_div(figure: dict[str, Any], div_id: str) -> str:
     """The figure's div and the ``Plotly.newPlot`` call that draws it (plotly.js not
     included): the markup of ``plotly.io.to_html(full_html=False)``, written here
@@ -250,12 +256,6 @@ def to_div(figure: dict[str, Any], div_id: str) -> str:
         f'if (document.getElementById("{div_id}")) '
         f'{{ Plotly.newPlot("{div_id}", {args}); }}</script></div>'
     )
-
-
-CONFIG = {"displaylogo": False, "responsive": True}
-# JSON inside a <script>: escaped so that no string (a user's label) can close the
-# element or open a comment; NaN and infinities become null, as JSON has no others
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def _script_json(value: Any) -> str:
