@@ -23,7 +23,8 @@ def wall_seconds(call: Callable[[], Any], samples: int = SAMPLES,
                  once: float | None = None) -> float:  # fmt: skip
     """Median over ``samples`` of the mean wall seconds of one ``call`` (results
     blocked on), after one warm-up call; each sample lasts at least MIN_SAMPLE_S.
-    ``once``: the seconds of the same call made just before, which was the warm-up."""
+    ``once``: about the seconds of one call, when a call just made on the same
+    functions (the same call, or a recording pass of it) was the warm-up."""
     if once is None:
         t0 = time.perf_counter()
         jax.block_until_ready(call())

@@ -202,6 +202,23 @@ def test_time_to_tol_needs_f_star():
     assert r.status == ["converged"] and math.isnan(r.time_to_tol_s[0])
 
 
+def test_scipy_warms_up_on_its_recording_pass(monkeypatch):
+    """Per start: the recording pass, then SAMPLES timed calls for run_s and SAMPLES
+    for the time to tolerance, one call a sample; no warm-up call of their own."""
+    calls = []
+    minimize = peer_scipy._minimize
+
+    def counted(method, x0, opts, fun, jac, hess, callback):
+        calls.append(1)
+        return minimize(method, x0, opts, fun, jac, hess, callback)
+
+    monkeypatch.setattr(peer_scipy, "_minimize", counted)
+    monkeypatch.setattr(peer_scipy.timing, "MIN_SAMPLE_S", 1e-9)  # one call a sample
+    r = peers.run_peer(ROSEN, "scipy:BFGS", {}, STARTS[:1], STEPS, GTOL, TOL)
+    assert 0.0 < r.time_to_tol_s[0] <= r.run_s[0]
+    assert len(calls) == 1 + 2 * peer_scipy.timing.SAMPLES
+
+
 # ------------------------------------------------------------------------- scipy
 
 
