@@ -148,6 +148,33 @@ def test_parts_kept_in_memory_consolidate_as_parts_read_back(
         assert list(a.columns) == list(b.columns)
 
 
+def test_the_first_read_of_a_just_consolidated_table_takes_the_kept_frame(
+    tmp_path, monkeypatch
+):
+    """The run command's report reads the tables its run just wrote: it gets the
+    frames kept when they were written, equal to the files read back, and only while
+    the file is the one written; each frame is given once."""
+    out = tmp_path / "kept"
+    runner.run(runner.prepare(SPECS), SETTINGS, out, "t", [], progress=False)
+    assert set(results._KEPT) == {(out / f"{n}.parquet").absolute()
+                                  for n in ("runs", "traces", "targets", "landscapes")}
+    on_disk = {n: pd.read_parquet(out / f"{n}.parquet") for n in ("runs", "traces")}
+    pq.write_table(pq.read_table(out / "targets.parquet"), out / "targets.parquet")
+    read = []
+    schema_read = results.schema.read_table
+    monkeypatch.setattr(results.schema, "read_table", lambda path, *a: (
+        read.append(path.name) or schema_read(path, *a)))  # fmt: skip
+    runs, traces, _ = results.read_run(out)
+    results.read_targets(out, runs, traces)
+    results.read_landscapes(out)
+    assert read == ["targets.parquet"]  # rewritten since: read
+    assert not results._KEPT
+    results.read_run(out)
+    assert read[1:] == ["runs.parquet", "traces.parquet"]  # given once
+    pd.testing.assert_frame_equal(runs, on_disk["runs"], check_exact=True)
+    pd.testing.assert_frame_equal(traces, on_disk["traces"], check_exact=True)
+
+
 def test_sigterm_keeps_finished_cells_and_prints_the_resume_command(tmp_path):
     out = tmp_path / "termed"
     proc = popen("run", *ARGS, "--no-cache", "--out", str(out), cwd=tmp_path)
