@@ -215,7 +215,7 @@ def test_scipy_warms_up_on_its_recording_pass(monkeypatch):
     monkeypatch.setattr(peer_scipy, "_minimize", counted)
     monkeypatch.setattr(peer_scipy.timing, "MIN_SAMPLE_S", 1e-9)  # one call a sample
     r = peers.run_peer(ROSEN, "scipy:BFGS", {}, STARTS[:1], STEPS, GTOL, TOL)
-    assert 0.0 < r.time_to_tol_s[0] <= r.run_s[0]
+    assert 0.0 < r.time_to_tol_s[0] < math.inf and r.run_s[0] > 0.0
     assert len(calls) == 1 + 2 * peer_scipy.timing.SAMPLES
 
 
