@@ -6,10 +6,10 @@ whole run; a resume takes the same ``flock``, which the kernel drops when its ho
 dies (even by SIGKILL), so a killed run can be resumed and a live one cannot be
 joined.
 
-Writing: each finished program family writes its rows as parts,
+Writing: the program families timed together write their rows as one set of parts,
 ``parts/<key>.traces.parquet``, ``parts/<key>.targets.parquet`` (the targets recorded
 in the loop; absent where there are none) then ``parts/<key>.runs.parquet`` (temp
-file, then rename: a part is whole or absent, and a runs part is the family's commit
+file, then rename: a part is whole or absent, and a runs part is its families' commit
 mark). ``consolidate`` folds the parts into ``runs.parquet`` / ``traces.parquet`` /
 ``targets.parquet`` at the end and on SIGINT/SIGTERM and then deletes them; after a
 SIGKILL the parts remain, and ``bench.results.read_run`` reads tables and parts

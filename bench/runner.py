@@ -302,8 +302,9 @@ def _run(cells, settings, out_dir, suite, command, progress, resume,
 def _here(fams, settings, timed, cell_timeout, meta, announce):
     """Run the families in this process, ours first (compiled ahead on worker
     threads while earlier ones run; traced, then timed TIMED_TOGETHER at a time with
-    those threads idle), then the peers; yield (cells, tables, error, None) for each
-    family, in order, once its tables are made. An error is recorded, never raised:
+    those threads idle), then the peers; yield (cells, tables, error, None) for the
+    families of a batch that ran (``_tables_of``) and for each failed family and
+    each peer, in order, once the tables are made. An error is recorded, never raised:
     the run goes on."""
     ours = [Family(f, settings, timed) for f in fams if f[0].opt is not None]
     peer_cells = [f[0] for f in fams if f[0].opt is None]
@@ -376,14 +377,25 @@ def _attempt(fn: Callable, *args: Any) -> tuple[Any, Exception | None]:
 
 
 def _tables_of(timed: list[tuple], before_each: Callable[[], None]) -> Iterator[tuple]:
-    """(cells, tables, error, None) of each timed family: its tables built now,
-    each after ``before_each()``."""
+    """(cells, tables, error, None) of the timed families, in order: the tables of
+    those that ran, built now (each family's after ``before_each()``), as one item
+    per run of them, so that they are written as one part (one part per family: 1.6
+    s of the default suite's warm run went to writing them); one item per family that
+    failed."""
+    cells, tables = [], []
     for fam, compiled, per_start, error in timed:
         before_each()
-        tables = None
         if error is None:
-            tables, error = _attempt(_family_tables, fam, per_start, compiled)
-        yield fam.cells, tables, error, None
+            made, error = _attempt(_family_tables, fam, per_start, compiled)
+        if error is None:
+            cells, tables = cells + fam.cells, tables + made
+            continue
+        if cells:
+            yield cells, tables, None, None
+            cells, tables = [], []
+        yield fam.cells, None, error, None
+    if cells:
+        yield cells, tables, None, None
 
 
 def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:
@@ -399,5 +411,5 @@ def _ran_on(meta: dict, cells: list[Cell], worker: dict | None) -> None:
 
 def _family_label(cells: list[Cell]) -> str:
     c = cells[0]
-    more = f" (+{len(cells) - 1} cells in one program)" if len(cells) > 1 else ""
+    more = f" (+{len(cells) - 1} cells)" if len(cells) > 1 else ""
     return f"{c.problem.label} x {c.config}{more}"

@@ -42,6 +42,11 @@ SPECS = [CellSpec("rosenbrock", {}, o.split("[")[0],
          for o in OPTIMIZERS]  # fmt: skip
 ARGS = ["--problems", "rosenbrock", "--optimizers", *OPTIMIZERS, "--starts", "2",
         "--steps", "40", "--seed", "1", "--no-report"]  # fmt: skip
+# the signal tests: more families than runner.TIMED_TOGETHER, written as one part per
+# batch, so that the first part is written while later families still compile
+MANY = ["rosenbrock", "beale", "wood"]
+SPECS_MANY = [s._replace(problem=p) for p in MANY for s in SPECS]
+ARGS_MANY = ["--problems", *MANY, *ARGS[2:]]
 EXACT_RUNS = ["problem", "config", "start", "status", "n_steps", "nfev", "njev",
               "nhev", "final_f", "final_gap", "solved", "f_star"]  # fmt: skip
 EXACT_TRACES = ["problem", "config", "start", "step", "f", "nfev", "njev", "nhev"]
@@ -73,6 +78,13 @@ def uninterrupted(tmp_path_factory):
     return out, runs, traces
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_many(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole_many")
+    runner.run(runner.prepare(SPECS_MANY), SETTINGS, out, "t", [], progress=False)
+    return results.read_run(out)[:2]
+
+
 def _same_tables(a_runs, a_traces, b_runs, b_traces) -> None:
     key = ["problem", "config", "start"]
     a = a_runs[EXACT_RUNS].sort_values(key).reset_index(drop=True)
@@ -94,11 +106,11 @@ def _all_files_valid(out: Path) -> None:
 
 
 def test_sigkill_leaves_valid_parts_and_resume_equals_an_uninterrupted_run(
-    tmp_path, uninterrupted, capsys
+    tmp_path, uninterrupted_many, capsys
 ):
-    _, ref_runs, ref_traces = uninterrupted
+    ref_runs, ref_traces = uninterrupted_many
     out = tmp_path / "killed"
-    proc = popen("run", *ARGS, "--no-cache", "--out", str(out), cwd=tmp_path)
+    proc = popen("run", *ARGS_MANY, "--no-cache", "--out", str(out), cwd=tmp_path)
     try:
         wait_for_parts(out, proc)
         proc.send_signal(signal.SIGKILL)
@@ -110,14 +122,14 @@ def test_sigkill_leaves_valid_parts_and_resume_equals_an_uninterrupted_run(
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["status"] == "running"  # the kill left it so; the parts are the truth
     runs, traces, _ = results.read_run(out)  # reads the parts: no runs.parquet yet
-    done = set(runs.config)
-    assert 1 <= len(done) < len(OPTIMIZERS)
+    done = set(zip(runs.problem, runs.config, strict=True))
+    assert 1 <= len(done) < len(SPECS_MANY)
     # the dead holder's lock is gone; resumed here, where the fixture compiled the
     # same programs (a second process would compile them again)
     from bench.cli import main
 
     assert main(["run", "--resume", str(out), "--no-report"]) == 0
-    missing = len(OPTIMIZERS) - len(done)
+    missing = len(SPECS_MANY) - len(done)
     assert f"resuming: {missing} cells" in capsys.readouterr().out
     meta = json.loads((out / "manifest.json").read_text())
     assert meta["status"] == "complete" and len(meta["sessions"]) == 2
@@ -177,7 +189,7 @@ def test_the_first_read_of_a_just_consolidated_table_takes_the_kept_frame(
 
 def test_sigterm_keeps_finished_cells_and_prints_the_resume_command(tmp_path):
     out = tmp_path / "termed"
-    proc = popen("run", *ARGS, "--no-cache", "--out", str(out), cwd=tmp_path)
+    proc = popen("run", *ARGS_MANY, "--no-cache", "--out", str(out), cwd=tmp_path)
     try:
         wait_for_parts(out, proc)
         proc.send_signal(signal.SIGTERM)
