@@ -295,6 +295,19 @@ def test_target_run_stops_where_the_trace_reaches_the_target():
     assert got == (tr.nfev[k], tr.njev[k], tr.nhev[k])
 
 
+def test_the_target_wins_on_the_step_that_also_meets_gtol():
+    """Newton on a quadratic meets ||g|| <= gtol and f <= f* + 1e-8 on its first step:
+    without a target it converged there, with one it reached the target there."""
+    p = problems.get("quadratic")
+    opt = optimizers.get("newton")
+    exe, _ = driver.program(p, opt, 20, 1)
+    x0 = np.asarray(p.x0)[None]
+    runs = [traces.settle(exe(driver.args(p, x0, {}, p.data, 1e-8, target)))
+            for target in (None, np.array([p.f_star + 1e-8]))]  # fmt: skip
+    assert [int(r.status[0]) for r in runs] == [Status.CONVERGED, Status.TARGET]
+    assert [int(r.n_steps[0]) for r in runs] == [1, 1]
+
+
 # --- 9: no recompilation --------------------------------------------------------------
 
 

@@ -313,6 +313,16 @@ def test_no_stored_time_is_zero_or_negative(run_dir):
     assert (later.time_s > 0).all()
 
 
+def test_a_run_solved_on_the_step_that_meets_gtol_has_its_time_to_tol(tmp_path):
+    """Newton on a quadratic reaches f* (the tolerance) and ||g|| <= gtol on its first
+    step: its timing run stops there at the target, and the time is kept."""
+    s = Settings(starts=2, num_steps=20, gtol=1e-8, tol=1e-8, seed=0)
+    runs, _, _ = _run(tmp_path, [CellSpec("quadratic", {}, "newton", {})], s)
+    assert (runs.status == "converged").all() and runs.solved.all()
+    assert (runs.steps_to_tol == runs.n_steps).all()
+    assert (runs.time_to_tol_s > 0).all()
+
+
 def test_a_gradient_budget_stops_runs(tmp_path):
     s = Settings(starts=1, num_steps=200, gtol=0.0, tol=1e-8, max_njev=25)
     runs, _, _ = _run(tmp_path, [CellSpec("rosenbrock", {}, "bfgs", {}),
