@@ -75,8 +75,14 @@ def with_value(cell: Cell, key: str, value: float) -> Cell:
 
 
 def grid(cells: list[Cell], key: str, values: np.ndarray) -> list[Cell]:
-    """Every tunable cell at every value of the grid."""
-    return [with_value(c, key, float(v)) for c in cells for v in values]
+    """Every tunable cell at every value of the grid, each cell once: two selected
+    configs that differ only in ``key`` (adam, adam[lr=0.1]) share one grid."""
+    out: dict[tuple, Cell] = {}
+    for c in cells:
+        for v in values:
+            cell = with_value(c, key, float(v))
+            out.setdefault(cell.key, cell)
+    return list(out.values())
 
 
 def family(optimizer: str, params: dict, key: str) -> str:

@@ -175,6 +175,19 @@ def test_tune_table_in_a_config_is_the_flag() -> None:
         parse_config({"suite": "smoke", "tune": {"lr": "log:1:1e-3:4"}})
 
 
+def test_configs_that_differ_only_in_the_tuned_key_share_one_grid() -> None:
+    """adam and adam[lr=0.1] tuned over lr: each grid cell once (the same cell twice
+    crashed the grid run's consolidation)."""
+    from bench import runner, tuning
+
+    cells = runner.prepare([runner.CellSpec("rosenbrock", {}, "adam", {}),
+                            runner.CellSpec("rosenbrock", {}, "adam", {"lr": 0.1})])
+    values = np.geomspace(1e-3, 1, 4)
+    grid = tuning.grid(tuning.tunable(cells, "lr"), "lr", values)
+    assert len(grid) == len({c.key for c in grid}) == len(values)
+    assert sorted(c.opt.params["lr"] for c in grid) == pytest.approx(values)
+
+
 def test_cost_slopes_fit_from_n_100() -> None:
     from bench.report import cost
 
