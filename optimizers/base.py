@@ -156,6 +156,14 @@ def get(name: str, **params: Any) -> Optimizer:
         )
     opt = build_registered("optimizer", name, fn, params, Optimizer,
                            "an optimizers.Optimizer")  # fmt: skip
+    for k in opt.hyper:  # program data, whatever a (plugin) factory checked
+        v = opt.params.get(k)
+        number = isinstance(v, int | float | np.integer | np.floating)
+        if isinstance(v, bool) or not (number and np.isfinite(v)):
+            raise ValueError(
+                f"optimizer {name!r}: {k} is passed to the program at run time and "
+                f"must be a finite number, got {k}={v!r}"
+            )
     try:
         key = (name, tuple(sorted(opt.params.items())))
         hash(key)

@@ -272,3 +272,32 @@ def test_a_plugin_factory_that_raises_is_one_line_naming_its_file(tmp_path):
             problems.get("buggy_prob")
     finally:
         plugins.unload(p)
+
+
+def test_a_run_time_hyperparameter_must_be_a_number_whatever_the_factory(tmp_path):
+    """A plugin factory that checks nothing: a non-numeric value of a run-time
+    hyperparameter is refused when the optimizer is built (before any folder), not
+    when its family's program runs, where it failed the family's other cells too."""
+    path = tmp_path / "unchecked.py"
+    path.write_text(textwrap.dedent(
+        """
+        import optimizers
+        from optimizers import first_order
+
+
+        @optimizers.register("unchecked_gd")
+        def unchecked_gd(lr=1e-3):
+            gd = first_order.gd(lr=1e-3)
+            return gd._replace(name="unchecked_gd", params={"lr": lr})
+        """
+    ))  # fmt: skip
+    (plugin,) = plugins.load([str(path)])
+    try:
+        assert optimizers.get("unchecked_gd", lr=np.float32(0.5)).hp()["lr"] == 0.5
+        for bad in ("abc", None, True, float("nan")):
+            with pytest.raises(ValueError, match=(
+                    "optimizer 'unchecked_gd': lr is passed to the program at run time "
+                    "and must be a finite number")):  # fmt: skip
+                optimizers.get("unchecked_gd", lr=bad)
+    finally:
+        plugins.unload(plugin)
