@@ -16,6 +16,11 @@ class UsageError(ValueError):
     """Bad input found by the CLI itself (exit 2)."""
 
 
+def count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless n is 1: "1 cell", "4 cells"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _prog() -> str:
     base = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     return "python -m bench" if base in ("__main__.py", "", "-c") else base

@@ -23,6 +23,7 @@ from bench.cli.common import (
     _build_report,
     _console,
     _prog,
+    count,
 )
 from bench.cli.summary import print_summary
 from bench.spec import parse_spec
@@ -290,7 +291,8 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
         executor.cache_dir = jax.config.jax_compilation_cache_dir
     console = _console()
     what = "resuming:" if resumed else f"suite {suite_name}:"
-    _say(f"{what} {n_cells} cells ({n_probs} problems, {n_configs} configs), "
+    _say(f"{what} {count(n_cells, 'cell')} ({count(n_probs, 'problem')}, "
+         f"{count(n_configs, 'config')}), "
          f"{s.starts} starts, {s.num_steps} steps, gtol={s.gtol:g}, tol={s.tol:g}, "
          f"{s.precision} -> {out_dir}")  # fmt: skip
     command = [_prog(), *argv]
@@ -355,7 +357,7 @@ def _finish(
         print_summary(runs, console)
     if failed:
         status = 1
-        console.print(f"[red]{len(failed)} cell(s) raised and have no rows:[/]")
+        console.print(f"[red]{count(len(failed), 'cell')} raised and have no rows:[/]")
         for c in failed:
             console.print(
                 f"  {c.get('problem')} x {c.get('config')}: {c.get('error')}",

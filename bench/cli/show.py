@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import suites
-from bench.cli.common import RESULTS_DIR, UsageError, _build_report, _prog
+from bench.cli.common import RESULTS_DIR, UsageError, _build_report, _prog, count
 from bench.spec import format_value
 
 # ------------------------------------------------------------------------------ list
@@ -90,7 +90,8 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
                 f"{k}={v}" for k, v in (("starts", s.starts), ("steps", s.steps)) if v
             )
             out.append(
-                f"  {name:<10} {n:>4} cells ({n_p} problems x {n_c} configs"
+                f"  {name:<10} {count(n, 'cell'):>10} ({count(n_p, 'problem')} x "
+                f"{count(n_c, 'config')}"
                 f"{', ' + knobs if knobs else ''}): {s.description}"
             )
         out.append("")
