@@ -60,18 +60,26 @@ def claim_new(path: Path) -> RunDir:
     if str(path) in ("", "."):
         raise ValueError("--out needs a folder name; give a new folder, e.g. --out "
                          "results/mine")  # fmt: skip
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ValueError(
-            f"--out {path} already exists and is not an empty folder; give a new "
-            f"folder, or continue that run with --resume {path}"
-        )
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--out {path} is a file, not a folder; give a new folder")
+    if path.is_dir() and any(path.iterdir()):
+        if (path / "manifest.json").is_file() or (path / LOCK).exists():
+            raise ValueError(
+                f"--out {path} already holds a run; give a new folder, or continue "
+                f"that run with --resume {path}"
+            )
+        raise ValueError(f"--out {path} is a folder with other files in it; give a "
+                         "new or empty folder")  # fmt: skip
     try:
+        path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path / LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         raise ValueError(
             f"--out {path} was just claimed by another run; give a new folder"
         ) from None
+    except OSError as exc:
+        raise ValueError(f"--out {path}: cannot create the results folder there "
+                         f"({exc.strerror or exc})") from None  # fmt: skip
     fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: the file is new
     os.write(fd, f"{os.getpid()}\n".encode())
     return RunDir(path, fd)
@@ -82,8 +90,11 @@ def claim_fresh(base: Path) -> RunDir:
     default results/<stamp>_<suite>/ of runs started in the same second)."""
     for i in range(1, 10_000):
         path = base if i == 1 else base.with_name(f"{base.name}-{i}")
-        with contextlib.suppress(ValueError):
+        try:
             return claim_new(path)
+        except ValueError:
+            if not path.exists():  # not taken: no folder can be made there
+                raise
     raise ValueError(f"no free folder name next to {base}")
 
 

@@ -315,7 +315,7 @@ def test_out_must_be_new_or_empty(tmp_path):
         "taken",
         cwd=tmp_path,
     )
-    assert r.returncode == 2 and "already exists" in r.stderr
+    assert r.returncode == 2 and "is a folder with other files in it" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["runs.parquet"]
 

@@ -229,6 +229,28 @@ def test_an_interrupt_among_a_familys_writes_leaves_no_part_of_it(tmp_path,
     assert not (tmp_path / rundir.PARTS).exists()
 
 
+def test_out_that_cannot_be_a_new_run_folder_is_refused_saying_why(tmp_path):
+    (tmp_path / "file").write_text("")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "manifest.json").write_text("{}")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("")
+    says = {
+        "file": "--out {} is a file, not a folder; give a new folder",
+        "file/sub": "--out {}: cannot create the results folder there (Not a dir",
+        "run": "--out {} already holds a run; give a new folder, or continue that run "
+               "with --resume {}",
+        "mine": "--out {} is a folder with other files in it; give a new or empty",
+    }  # fmt: skip
+    for name, message in says.items():
+        path = tmp_path / name
+        with pytest.raises(ValueError) as err:
+            rundir.claim_new(path)
+        assert str(err.value).startswith(message.format(path, path)), err.value
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mine", "run"]
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+
+
 def test_two_runs_started_together_never_share_a_folder(tmp_path):
     tiny = ["run", "--problems", "rosenbrock", "--optimizers", "gd[lr=1e-3]",
             "--starts", "1", "--steps", "3", "--no-report"]  # fmt: skip
@@ -238,7 +260,7 @@ def test_two_runs_started_together_never_share_a_folder(tmp_path):
     codes = sorted(p.returncode for p, _, _ in outs[:2])
     assert codes == [0, 2], [e for _, _, e in outs]
     err = next(e for p, _, e in outs[:2] if p.returncode == 2)
-    assert "another run" in err or "already exists" in err
+    assert "another run" in err or "already holds a run" in err
     assert len(err.strip().splitlines()) == 1
     assert all(p.returncode == 0 for p, _, _ in outs[2:]), [e for _, _, e in outs]
     folders = sorted((tmp_path / "results").iterdir())
