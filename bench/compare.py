@@ -38,6 +38,8 @@ VERDICTS = (
 )
 REGRESSIONS = ("worse", "missing", "failing")
 EXIT_OK, EXIT_REGRESSION, EXIT_NOT_COMPARABLE = 0, 1, 3
+# the run's settings in runs.parquet: runs under other ones have other counts
+SETTINGS = ("num_steps", "max_njev", "gtol", "tol")
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,12 @@ def _compare_cell(cell_key, b, n, counts, tol, failed) -> Cell:
                 note=f"inputs changed: the start or data differ for start "
                 f"{', '.join(map(str, moved))}",
             )
+    differ = [f"{c} {_value(rb[c].iloc[0])} -> {_value(rn[c].iloc[0])}"
+              for c in SETTINGS if c in rb and c in rn
+              and not all(_same(rb.at[s, c], rn.at[s, c]) for s in both)]  # fmt: skip
+    if differ:  # another budget or tolerance: other counts, not a regression
+        return Cell(problem, config, "not comparable", len(both),
+                    note=f"settings differ: {', '.join(differ)}")  # fmt: skip
     per_run = {s: _compare_run(rb.loc[s], rn.loc[s], counts, tol) for s in both}
     changes = _summarise(per_run, rb.loc[both], rn.loc[both])
     directions = {c["direction"] for c in changes}
@@ -189,6 +197,10 @@ def _compare_cell(cell_key, b, n, counts, tol, failed) -> Cell:
 
 def _same(a: Any, b: Any) -> bool:
     return (pd.isna(a) and pd.isna(b)) or a == b
+
+
+def _value(v: Any) -> str:
+    return "-" if pd.isna(v) else f"{v:g}"
 
 
 def _finite(v: Any) -> bool:

@@ -72,6 +72,17 @@ def test_identical_runs_are_unchanged():
     assert [c.verdict for c in r.cells] == ["unchanged"] and r.exit_code == 0
 
 
+def test_runs_under_other_settings_are_not_comparable():
+    """A longer step budget gives other counts: not a regression (it read as one)."""
+    base = _side(_runs().assign(num_steps=400))
+    new = _side(_runs(n_steps=25, nfev=40).assign(num_steps=500))
+    r = compare(base, new)
+    (cell,) = r.cells
+    assert (cell.verdict, cell.note) == ("not comparable",
+                                         "settings differ: num_steps 400 -> 500")
+    assert r.exit_code == 3
+
+
 @pytest.mark.parametrize(
     "change, metric, direction",
     [
@@ -216,7 +227,8 @@ def test_cli_reads_pytest_benchmark_json(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert (
-        "| rosenbrock[n=2] x bfgs | worse | nfev worse in 1/2 runs: 60 -> 65 |" in out
+        "| rosenbrock[n=2] x bfgs | worse | nfev worse in 1/2 runs: total 60 -> 65 |"
+        in out
     )
     assert "Machine speed (calibration workload, new/base time): 2.00x" in out
     assert "| fam | " in out and "| slower |" in out

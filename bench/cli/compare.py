@@ -168,10 +168,14 @@ def markdown(r, base: str, new: str) -> str:
     return "\n".join(out)
 
 
+# what _summarise's base and new values of a metric are (a count: the cell's total)
+_WHAT = {"solved": "solved runs", "diverged": "diverged runs", "final_gap": "largest"}
+
+
 def _changes(c) -> str:
     parts = [
         f"{ch['metric']} {ch['direction']} in {ch['runs']}/{c.runs} runs: "
-        f"{_fmt(ch['base'])} -> {_fmt(ch['new'])}"
+        f"{_WHAT.get(ch['metric'], 'total')} {_fmt(ch['base'])} -> {_fmt(ch['new'])}"
         for ch in c.changes
     ]
     return "; ".join(parts + ([c.note] if c.note else [])) or "-"
