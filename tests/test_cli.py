@@ -505,3 +505,28 @@ def _bench_env(extra: dict[str, str], *args: str, cwd: Path):
         [sys.executable, "-m", "bench", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+
+
+def test_the_summary_says_where_solved_is_relative_to_the_best_found_f_star():
+    import io
+
+    from rich.console import Console
+
+    from bench.cli.summary import print_summary
+
+    nan = float("nan")
+    runs = pd.DataFrame({
+        "problem": ["mlp", "mlp", "rosenbrock[n=2]"], "config": ["bfgs", "gd", "bfgs"],
+        "precision": "float64", "solved": [True, False, True],
+        "status": ["converged", "max_steps", "converged"],
+        "steps_to_tol": [10.0, nan, 30.0], "njev_to_tol": [12.0, nan, 40.0],
+        "time_to_tol_s": [1e-4, nan, 2e-4], "f_star_known": [False, False, True],
+    })  # fmt: skip
+    console = Console(file=io.StringIO(), width=160)
+    print_summary(runs, console)
+    lines = console.file.getvalue().splitlines()
+    assert ("f* unknown for mlp: solved there means within tol of the best f found in "
+            "this run (docs/schema.md)") in lines  # fmt: skip
+    console = Console(file=io.StringIO(), width=160)
+    print_summary(runs[runs.f_star_known], console)
+    assert "f* unknown" not in console.file.getvalue()

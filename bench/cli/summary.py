@@ -113,4 +113,13 @@ def print_summary(runs, console, max_detail_rows: int = 40) -> None:
         if len(detail) <= max_detail_rows and runs["problem"].nunique() > 1:
             console.print()
             console.print(table("per problem", detail, ["problem", "config"]))
+    if "f_star_known" in runs and "problem" in runs:
+        unknown = list(dict.fromkeys(runs.loc[~runs["f_star_known"].astype(bool),
+                                              "problem"]))  # fmt: skip
+        if unknown:  # else a rerun with other optimizers reads as nondeterminism
+            console.print(
+                f"f* unknown for {', '.join(unknown)}: solved there means within tol "
+                "of the best f found in this run (docs/schema.md)",
+                highlight=False, markup=False,
+            )
     console.print()
