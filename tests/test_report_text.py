@@ -46,3 +46,16 @@ def test_summaries_never_show_a_time_of_zero() -> None:
     ]  # fmt: skip
     table = summary_table(pd.DataFrame(rows))
     assert table["median time_to_tol_s"].tolist() == [2e-3]  # the measured one only
+
+
+def test_the_recorded_command_is_a_shell_line_to_paste_back():
+    import shlex
+
+    from bench.report.data import settings
+
+    argv = ["python -m bench", "run", "--optimizers", "adam[lr=0.01]", "gd", "--out",
+            "my results"]  # fmt: skip
+    (line,) = [v for k, v in settings({"command": argv}) if k == "command"]
+    assert line == ("python -m bench run --optimizers 'adam[lr=0.01]' gd "
+                    "--out 'my results'")
+    assert shlex.split(line)[3:] == argv[1:]

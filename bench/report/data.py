@@ -102,6 +102,16 @@ def _normalise_traces(traces: pd.DataFrame) -> pd.DataFrame:
     return traces.reset_index(drop=True)
 
 
+def _shell(command: Any) -> Any:
+    """A recorded command as a shell line to paste back: the program as recorded
+    ("python -m bench"), its arguments quoted (``[`` of ``adam[lr=0.01]`` is a glob)."""
+    import shlex
+
+    if not (isinstance(command, list) and command):
+        return command
+    return " ".join([str(command[0]), *(shlex.quote(str(a)) for a in command[1:])])
+
+
 def settings(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """The report's header: (label, text) of the run's settings, versions, platform."""
 
@@ -117,7 +127,7 @@ def settings(manifest: dict[str, Any]) -> list[tuple[str, str]]:
         ("status", manifest.get("status")),
         ("started", manifest.get("started")),
         ("finished", manifest.get("finished")),
-        ("command", manifest.get("command")),
+        ("command", _shell(manifest.get("command"))),
         ("git commit", manifest.get("git_commit")),
         (
             "settings",
