@@ -39,6 +39,8 @@ def default_dir() -> Path:
 
 def _prepare(path: Path) -> None:
     """Create ``path``, mark it as ours and check that a file can be written in it."""
+    if path.exists() and not path.is_dir():
+        raise ValueError("it is a file, not a folder")
     path.mkdir(parents=True, exist_ok=True)
     marker = path / MARKER
     if not marker.exists():

@@ -484,9 +484,15 @@ def test_cache_command_shows_and_clears(tmp_path):
     shown = _bench_env(env, "cache", cwd=tmp_path)
     assert shown.returncode == 0 and str(tmp_path / "cache") in shown.stdout
     assert "entries: 0" not in shown.stdout
+    n = int(shown.stdout.split("entries: ")[1].split()[0])
     cleared = _bench_env(env, "cache", "--clear", cwd=tmp_path)
-    assert cleared.returncode == 0 and "removed" in cleared.stdout
+    assert cleared.returncode == 0 and f"removed {n} entries (" in cleared.stdout
     assert "entries: 0" in _bench_env(env, "cache", cwd=tmp_path).stdout
+    _write(tmp_path / "file", "")
+    r = _bench_env({"OPTBENCH_CACHE_DIR": str(tmp_path / "file")}, "cache",
+                   cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 2 and r.stderr.strip().endswith(
+        "is a file, not a folder (OPTBENCH_CACHE_DIR names the folder)")
 
 
 def test_an_unusable_cache_folder_is_a_warning_not_a_failure(tmp_path):

@@ -181,12 +181,15 @@ def cmd_cache(args: argparse.Namespace, argv: list[str]) -> int:
     from bench import cache
 
     path = cache.default_dir()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"cache folder {path} is a file, not a folder "
+                         "(OPTBENCH_CACHE_DIR names the folder)")  # fmt: skip
+    entries = len(cache.entries(path)) if path.is_dir() else 0
     if args.clear:
         removed = cache.clear(path)
-        print(f"cache: {path}: removed {removed} entries")
+        print(f"cache: {path}: removed {entries} entries ({removed} files)")
         return 0
     size = cache.folder_size(path) if path.is_dir() else 0
-    entries = len(cache.entries(path)) if path.is_dir() else 0
     print(
         f"cache: {path}\nentries: {entries}\nsize: {size / 2**20:.1f} MiB "
         f"(limit {cache.DEFAULT_MAX_BYTES / 2**20:.0f} MiB)"
