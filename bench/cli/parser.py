@@ -56,16 +56,20 @@ steps. --precision float32 changes the default tolerances to gtol=1e-6, tol=1e-5
 
 config file (TOML), every key optional:
   suite = "mine"                 # run name, or a built-in suite to start from
+  description = "what it is for" # a note kept with the suite
   problems = ["rosenbrock[n=[2,10]]", "beale"]
   optimizers = ["bfgs", "adam[lr=[1e-3,1e-2]]", "scipy:BFGS"]
   starts = 4
   steps = 500
+  max_njev = 2000                # gradient-evaluation budget per run (--max-njev)
   gtol = 1e-10
   tol = 1e-8
   seed = 0
   precision = "float64"          # or ["float32", "float64"]
   plugins = ["my_opts.py"]       # files (relative to this file) or module names
   trace = "log:50"               # trace rows kept: full, every:K or log:N
+  [tune]                         # as --tune: KEY = "log:LOW:HIGH:N"
+  lr = "log:1e-4:1:13"
   [[groups]]                     # more problems x optimizers groups
   problems = ["mlp"]
   optimizers = ["adam[lr=[3e-3,1e-2]]"]
