@@ -95,6 +95,7 @@ def test_list(tmp_path):
 def test_list_one_section(tmp_path):
     r = bench("list", "suites", cwd=tmp_path)
     assert r.returncode == 0 and "Suites" in r.stdout and "Problems" not in r.stdout
+    assert "\n  cutest     CUTEst's unconstrained problems" in r.stdout
 
 
 BAD = {

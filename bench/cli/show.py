@@ -94,6 +94,9 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
                 f"{count(n_c, 'config')}"
                 f"{', ' + knobs if knobs else ''}): {s.description}"
             )
+        # not sized here: that would import every CUTEst problem
+        out.append(f"  {'cutest':<10} CUTEst's unconstrained problems with n <= "
+                   "--max-dim (100), via sif2jax (list --cutest names them)")
         out.append("")
     print("\n".join(out).rstrip())
     return 0
