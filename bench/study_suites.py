@@ -58,6 +58,9 @@ def cutest(max_dim: int = 100) -> Suite:
     from problems import cutest as sif
 
     names = tuple(f"cutest:{name}" for name in sif.dimensions(max_dim))
+    if not names:
+        raise ValueError(f"--suite cutest: no CUTEst problem has n <= {max_dim} "
+                         "(--max-dim)")  # fmt: skip
     return Suite(
         "cutest",
         (

@@ -292,8 +292,8 @@ def _run_claimed(args, argv, prepared, s, claimed, suite_name, resumed,
     console = _console()
     what = "resuming:" if resumed else f"suite {suite_name}:"
     _say(f"{what} {count(n_cells, 'cell')} ({count(n_probs, 'problem')}, "
-         f"{count(n_configs, 'config')}), "
-         f"{s.starts} starts, {s.num_steps} steps, gtol={s.gtol:g}, tol={s.tol:g}, "
+         f"{count(n_configs, 'config')}), {count(s.starts, 'start')}, "
+         f"{count(s.num_steps, 'step')}, gtol={s.gtol:g}, tol={s.tol:g}, "
          f"{s.precision} -> {out_dir}")  # fmt: skip
     command = [_prog(), *argv]
     try:
