@@ -47,6 +47,14 @@ def test_unknown_cutest_name_is_one_line_exit_2(tmp_path):
     assert "list --cutest" in r.stderr and not (tmp_path / "o").exists()
 
 
+def test_a_max_dim_below_every_problem_says_so():
+    from bench import suites
+
+    assert len(suites.get("cutest", max_dim=2).groups[0].problems) > 0
+    with pytest.raises(ValueError, match=r"no CUTEst problem has n <= 0 \(--max-dim"):
+        suites.get("cutest", max_dim=0)
+
+
 def test_without_sif2jax_the_message_says_how_to_install(monkeypatch):
     from problems import cutest
 
