@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import optimizers
-from bench.cells import Cell
+from bench.cells import Cell, unique
 from problems.base import make_label
 
 FORM = "KEY=log:LOW:HIGH:N, e.g. lr=log:1e-4:1:13 (N log-spaced values)"
@@ -77,12 +77,7 @@ def with_value(cell: Cell, key: str, value: float) -> Cell:
 def grid(cells: list[Cell], key: str, values: np.ndarray) -> list[Cell]:
     """Every tunable cell at every value of the grid, each cell once: two selected
     configs that differ only in ``key`` (adam, adam[lr=0.1]) share one grid."""
-    out: dict[tuple, Cell] = {}
-    for c in cells:
-        for v in values:
-            cell = with_value(c, key, float(v))
-            out.setdefault(cell.key, cell)
-    return list(out.values())
+    return unique([with_value(c, key, float(v)) for c in cells for v in values])
 
 
 def family(optimizer: str, params: dict, key: str) -> str:
