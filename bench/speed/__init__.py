@@ -11,7 +11,8 @@ milliseconds, dispatch included, and the median over rounds is reported beside t
 minimum). Everything is compiled and run once before timing; compile seconds are
 reported apart. Peers run as a user runs them: scipy on numpy functions, the JAX
 peers as ``jax.jit`` functions compiled with XLA's defaults; our programs are the
-driver's (``driver.program``), compiled with ``bench.xla.OPTIONS``.
+driver's (``driver.program``), compiled with ``bench.xla.OPTIONS``. Every call, ours
+and the peers', gets its starts as NumPy arrays, transferred in the call.
 
 Measurements (targets in brackets; ratio = peer time / our time unless stated):
 

@@ -54,7 +54,7 @@ def bench_adam(cfg: argparse.Namespace, log: Log) -> dict:
         (x, _), fs = jax.lax.scan(body, (x, tx.init(x)), None, length=n)
         return fs, x
 
-    optax_fn, x0 = jax.jit(bare), p.x0
+    optax_fn, x0 = jax.jit(bare), np.asarray(p.x0)  # NumPy, as ours: see bfgs.py
     fs, x_optax = jax.block_until_ready(optax_fn(x0))
     tr = bench.solve(p, opt, num_steps=n, gtol=0.0)
     fs = np.asarray(fs)
