@@ -45,6 +45,8 @@ from optimizers.base import (
 )
 
 DEFAULT_LEARNING_RATE = 1e-3
+# what the error of a refused alias says after its label (``bench list`` shows the rest)
+REFUSED = " cannot run in our driver: "
 # top-level optax functions taking learning_rate that are transforms, not optimizers
 _TRANSFORMS = ("scale", "clip", "chain")
 
@@ -180,7 +182,7 @@ def _trace(init, step, name: str, hp: dict[str, Any]) -> None:
     except TypeError as exc:
         if "required keyword-only argument" in str(exc):
             raise ValueError(
-                f"{name} cannot run in our driver: optax's update needs more than "
+                f"{name}{REFUSED}optax's update needs more than "
                 f"(updates, state, params) ({_one_line(exc)}); a line search inside "
                 "optax evaluates f and g where oracle counts cannot be exact"
             ) from None

@@ -86,6 +86,11 @@ def test_list(tmp_path):
     assert "adam" in out and "lr=0.001, b1=0.9, b2=0.999, eps=1e-08" in out
     assert "gd" in out and "armijo=false" in out
     assert "scipy:BFGS" in out  # peers
+    # optax's aliases; the one whose update wants value_fn is marked as refused, as
+    # `run` refuses it, and the others are not
+    rows = {line.split()[0]: line for line in out.splitlines() if "optax:" in line[:8]}
+    assert "(refused: optax's update needs more than" in rows["optax:lbfgs"]
+    assert "refused" not in rows["optax:adam"] and "Warning" not in r.stderr
     for suite in ("smoke", "default", "mgh", "ml", "full", "lsq", "scale"):
         assert f"  {suite} " in out
     assert "cells" in out

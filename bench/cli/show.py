@@ -66,7 +66,7 @@ def cmd_list(args: argparse.Namespace, argv: list[str]) -> int:
                     for k, v in optimizers.defaults(name).items()
                     if v is None or isinstance(v, int | float | str)
                 }
-                out.append(_row(name, _params_text(settable)))
+                out.append(_row(name, _params_text(settable), _refusal(name)))
         out.append("")
         out.append("Peers (library optimizers run through the same harness):")
         try:
@@ -107,6 +107,24 @@ def _plugin(kind: str, name: str) -> str:
 
     p = plugins.origin(kind, name)
     return f"(plugin {p.ref})" if p else ""
+
+
+def _refusal(name: str) -> str:
+    """Why optax alias ``name`` is refused at run time (its update wants more than
+    the driver gives), or "": the check traces one step of it with its defaults."""
+    import warnings
+
+    import optimizers
+    from optimizers.from_optax import REFUSED
+
+    with warnings.catch_warnings():  # optax's deprecation notes, for a listing
+        warnings.simplefilter("ignore")
+        try:
+            optimizers.get(name)
+        except ValueError as exc:
+            _, refused, reason = str(exc).partition(REFUSED)
+            return f"(refused: {reason})" if refused else ""
+    return ""
 
 
 def _row(name: str, params: str, note: str = "") -> str:
