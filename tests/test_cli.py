@@ -542,3 +542,34 @@ def test_the_summary_says_where_solved_is_relative_to_the_best_found_f_star():
     console = Console(file=io.StringIO(), width=160)
     print_summary(runs[runs.f_star_known], console)
     assert "f* unknown" not in console.file.getvalue()
+
+
+def test_the_summary_shows_work_where_jacobians_or_products_are_not_in_njev():
+    import io
+
+    from rich.console import Console
+
+    from bench.cli.summary import print_summary
+
+    runs = pd.DataFrame({
+        "problem": "rosenbrock[n=2]", "config": ["levenberg_marquardt", "bfgs"],
+        "precision": "float64", "solved": True, "status": "converged",
+        "steps_to_tol": [14.0, 34.0], "njev_to_tol": [1.0, 41.0],
+        "work_to_tol": [16.0, 41.0], "time_to_tol_s": [1e-4, 6e-5],
+        "f_star_known": True,
+    })  # fmt: skip
+
+    def printed(df):
+        console = Console(file=io.StringIO(), width=160)
+        print_summary(df, console)
+        return [line.rstrip() for line in console.file.getvalue().splitlines()]
+
+    lines = printed(runs)
+    head = next(line for line in lines if line.startswith("config"))
+    assert "med njev" in head and "med work" in head
+    lm = next(line for line in lines if line.startswith("levenberg_marquardt"))
+    cells = [c.strip() for c in lm.split("│")]
+    assert cells[head.split("┃").index(" med work ")] == "16"
+    assert "work = njev + Hessian-vector products + Jacobians" in lines
+    lines = printed(runs[runs.config == "bfgs"])  # work is njev: no column
+    assert not any("med work" in line or "work =" in line for line in lines)

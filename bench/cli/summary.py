@@ -37,7 +37,7 @@ def _aggregate(df, keys: list[str]):
     status = df["status"] if "status" in df else pd.Series("", index=df.index)
     d["diverged"] = status == Status.DIVERGED.label
     d["stalled"] = status == Status.STALLED.label
-    for name in ("steps_to_tol", "njev_to_tol", "time_to_tol_s"):
+    for name in ("steps_to_tol", "njev_to_tol", "work_to_tol", "time_to_tol_s"):
         d[name] = col(name).where(d["solved"])
     g = d.groupby(keys, sort=False)
     out = g.agg(
@@ -45,6 +45,7 @@ def _aggregate(df, keys: list[str]):
         solved=("solved", "sum"),
         steps=("steps_to_tol", "median"),
         njev=("njev_to_tol", "median"),
+        work=("work_to_tol", "median"),
         time=("time_to_tol_s", "median"),
         diverged=("diverged", "sum"),
         stalled=("stalled", "sum"),
@@ -67,12 +68,19 @@ def print_summary(runs, console, max_detail_rows: int = 40) -> None:
     from rich.table import Table
 
     def table(title: str, agg, keys: list[str]) -> Table:
-        t = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+        # Hessian-vector products or Jacobians (newton_cg, levenberg_marquardt): their
+        # work is not in njev (work_to_tol, the work profile's measure: docs/schema.md)
+        work = bool((agg["work"] > agg["njev"]).any())
+        note = "work = njev + Hessian-vector products + Jacobians" if work else None
+        t = Table(title=title, caption=note, title_justify="left",
+                  caption_justify="left", show_edge=False, pad_edge=False)  # fmt: skip
         for k in keys:
             t.add_column(k, overflow="fold")
         if "problems" in agg:
             t.add_column("problems", justify="right")
-        for head in ("solved", "med steps", "med njev", "med time", "diverged"):
+        heads = ("solved", "med steps", "med njev", *("med work",) * work, "med time",
+                 "diverged")  # fmt: skip
+        for head in heads:
             t.add_column(head, justify="right")
         if agg["stalled"].sum():
             t.add_column("stalled", justify="right")
@@ -86,6 +94,7 @@ def print_summary(runs, console, max_detail_rows: int = 40) -> None:
                 f"[{style}]{k}/{n}[/]" if style else f"{k}/{n}",
                 _fmt_count(r["steps"]),
                 _fmt_count(r["njev"]),
+                *(_fmt_count(r["work"]),) * work,
                 _fmt_seconds(r["time"]),
                 str(int(r["diverged"])) if r["diverged"] else "-",
             ]
