@@ -22,6 +22,7 @@ import pandas as pd
 from bench import fingerprint
 from bench.compare_inputs import KEYS, Side
 from bench.results import solved_threshold
+from bench.status import Status
 
 # any count column present in both tables: n_steps, nfev, njev, nhev (nhvp, njac,
 # ...) and the counts to tolerance (steps_to_tol, nfev_to_tol, ...)
@@ -210,7 +211,7 @@ def _finite(v: Any) -> bool:
 def _compare_run(b: pd.Series, n: pd.Series, counts: list[str], tol: Tolerances):
     """{metric: "worse" | "better"} for this run's metrics that changed."""
     out = {}
-    diverged_b, diverged_n = b["status"] == "diverged", n["status"] == "diverged"
+    diverged_b, diverged_n = (r["status"] == Status.DIVERGED.label for r in (b, n))
     if diverged_b != diverged_n:
         out["diverged"] = WORSE if diverged_n else BETTER
     if bool(b["solved"]) != bool(n["solved"]):
@@ -248,7 +249,8 @@ def _summarise(per_run: dict, rb: pd.DataFrame, rn: pd.DataFrame) -> list[dict]:
         if m == "solved":
             bv, nv = int(rb["solved"].sum()), int(rn["solved"].sum())
         elif m == "diverged":
-            bv, nv = [int((r["status"] == "diverged").sum()) for r in (rb, rn)]
+            bv, nv = [int((r["status"] == Status.DIVERGED.label).sum())
+                      for r in (rb, rn)]  # fmt: skip
         elif m == "final_gap":
             bv, nv = float(rb[m].max()), float(rn[m].max())
         else:  # a count: the sum over runs that have it (NaN: never reached tol)

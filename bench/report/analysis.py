@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bench.status import Status
+
 GAP_FLOOR_REL = 1e-16  # gaps <= 0 are drawn at 1e-16 * max(1, |f*|)
 # Larger (or inf) values are drawn at this ceiling: log tick locators extend a few
 # strides past the data, and past ~1e300 they overflow to inf and crash the formatter.
@@ -70,7 +72,8 @@ def instance_table(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
             index=pd.MultiIndex.from_tuples([], names=["problem", "start"])
         )
     t = pd.to_numeric(runs[metric], errors="coerce").to_numpy(float)
-    failed = ~np.isfinite(t) | (runs["status"].astype(str).to_numpy() == "diverged")
+    dead = runs["status"].astype(str).to_numpy() == Status.DIVERGED.label
+    failed = ~np.isfinite(t) | dead
     t = np.where(failed | (t < 0), np.inf, t)
     df = runs[["problem", "start", "config"]].assign(_t=t)
     # groupby, not pivot_table(dropna=False), which would invent unobserved instances
@@ -243,7 +246,7 @@ def summary_table(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for config, g in runs.groupby("config", sort=False):
         n = len(g)
-        solved = g[g.solved & (g.status != "diverged")]
+        solved = g[g.solved & (g.status != Status.DIVERGED.label)]
         cells = g.drop_duplicates("problem")
         rows.append(
             {
@@ -270,7 +273,7 @@ def rate_table(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (problem, config): median measured rate and order, theory beside."""
     rows = []
     for (problem, config), g in runs.groupby(["problem", "config"], sort=False):
-        alive = g[g.status != "diverged"]
+        alive = g[g.status != Status.DIVERGED.label]
         theory = g.rate_theory.dropna()
         rows.append(
             {
@@ -332,7 +335,7 @@ def lr_table(families: dict[str, pd.DataFrame], floor: float) -> pd.DataFrame:
     for family, fr in families.items():
         for lr, g in fr.groupby("lr", sort=True):
             n = len(g)
-            dead = g.status == "diverged"
+            dead = g.status == Status.DIVERGED.label
             alive = g[~dead]
             solved = alive[alive.solved]
             k = int(dead.sum())

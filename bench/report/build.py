@@ -48,6 +48,7 @@ from bench.report.tasks import (
     trace_runs,
 )
 from bench.results import read_landscapes, write_bytes
+from bench.status import Status
 
 _FIGURE_FILE = re.compile(r"\d\d_.*\.(png|svg|pdf)")  # numbered figures of any build
 _WRITTEN = ".written"  # the figure files the last build wrote: the only ones it deletes
@@ -105,7 +106,7 @@ def _pages(doc: Document, run_dir: Path, runs: pd.DataFrame,
     """report.md and index.html, by file name."""
     title = f"optbench report: {manifest.get('suite', run_dir.name)}"
     meta = settings(manifest)
-    n_div = int((runs.status == "diverged").sum())
+    n_div = int((runs.status == Status.DIVERGED.label).sum())
     meta.append(
         (
             "runs",
@@ -185,7 +186,7 @@ def _figure(
 def _notes(doc: Document, runs: pd.DataFrame, manifest: dict[str, Any]) -> None:
     """Notes on top: empty or diverged runs, peers, an incomplete run, failed cells."""
     n_runs = len(runs)
-    n_div = int((runs.status == "diverged").sum())
+    n_div = int((runs.status == Status.DIVERGED.label).sum())
     if n_runs == 0:
         doc.para("The run has no results (runs.parquet is empty).", note=True)
     elif n_div == n_runs:
@@ -340,7 +341,7 @@ def _problem(
 ) -> None:
     doc.heading(2, f"Problem {problem}")
     dim = int(rp["dim"].iloc[0])
-    k = int((rp.status == "diverged").sum())
+    k = int((rp.status == Status.DIVERGED.label).sum())
     known = "published" if bool(rp["f_star_known"].iloc[0]) else "best found"
     doc.para(
         f"dimension {dim}; f* = {fmt(rp['f_star'].iloc[0])} ({known}); {len(rp)} runs, "

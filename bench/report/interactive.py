@@ -21,6 +21,7 @@ import pandas as pd
 
 from bench.report.palette import style
 from bench.report.tasks import Traced, failed_label
+from bench.status import Status
 
 POINTS = 40  # per run: this many evenly spaced steps, and as many log-spaced ones
 # (trace column, label) the convergence explorer offers on each axis
@@ -97,7 +98,8 @@ def convergence_explorer(
     entry. ``traced``: ``tasks.trace_runs`` of the problem's traces (gaps <= 0 at the
     static figures' floor)."""
     cols, runs = traced
-    r_config, r_dead = rp["config"].to_numpy(), (rp["status"] == "diverged").to_numpy()
+    r_config = rp["config"].to_numpy()
+    r_dead = (rp["status"] == Status.DIVERGED.label).to_numpy()
     data: list[dict[str, Any]] = []
     xs: dict[str, list[np.ndarray]] = {c: [] for c, _ in X_CHOICES}
     ys: dict[str, list[np.ndarray]] = {c: [] for c, _ in Y_CHOICES}

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report.analysis import median
+from bench.status import Status
 
 MIN_KAPPAS = 3
 # slope of log steps against log kappa, for the textbook (`theory`) tuning
@@ -72,7 +73,7 @@ def sweep_table(g: pd.DataFrame) -> pd.DataFrame:
     """One row per (config, kappa): median steps_to_tol over solved starts."""
     rows = []
     for (config, kappa), r in g.groupby(["config", "kappa"], sort=False):
-        solved = r[r["solved"] & (r["status"] != "diverged")]
+        solved = r[r["solved"] & (r["status"] != Status.DIVERGED.label)]
         rows.append(
             {
                 "config": config,

@@ -16,6 +16,7 @@ from bench.report.document import Document, slug
 from bench.report.draw import Drawer
 from bench.report.figure_task import FigureTask
 from bench.report.tasks import lr_data
+from bench.status import Status
 
 
 def _figure(
@@ -94,7 +95,7 @@ def _tuned_against_default(chosen: pd.DataFrame, runs: pd.DataFrame) -> pd.DataF
 
     def on_fresh(problem: str, config: str) -> tuple[str, float]:
         r = runs[(runs["problem"] == problem) & (runs["config"] == config)]
-        solved = r[r["solved"] & (r["status"] != "diverged")]
+        solved = r[r["solved"] & (r["status"] != Status.DIVERGED.label)]
         return f"{len(solved)}/{len(r)}", median(solved["njev_to_tol"])
 
     rows = []

@@ -22,6 +22,7 @@ from bench.report.analysis import (
     median_band,
 )
 from bench.report.document import fmt
+from bench.status import Status
 
 LR_DIVERGED = "x at top: diverged (on at least one start)"
 LR_CRAWL = "open triangle at top: tolerance not reached in {} steps by any start"
@@ -54,7 +55,7 @@ def convergence_data(
     floor = gap_floor(f_star)
     cols, runs = traced
     r_config, r_start = rp["config"].to_numpy(), rp["start"].to_numpy()
-    r_dead = (rp["status"] == "diverged").to_numpy()
+    r_dead = (rp["status"] == Status.DIVERGED.label).to_numpy()
     configs = list(dict.fromkeys(r_config))
     labels, curves, banded = [], [], []
     for config in configs:
@@ -205,7 +206,8 @@ def contour_paths(
 ) -> list[dict[str, Any]]:
     """Each config's iterates from start 0 (finite ones), in full: thin them with
     ``analysis.thin_path`` once the plot's box is known."""
-    diverged = set(rp.loc[(rp.status == "diverged") & (rp.start == 0), "config"])
+    dead = (rp.status == Status.DIVERGED.label) & (rp.start == 0)
+    diverged = set(rp.loc[dead, "config"])
     s0 = tp[tp.start == 0]
     by_cfg = s0.groupby("config", sort=False).indices
     paths = []
