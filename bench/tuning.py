@@ -20,6 +20,7 @@ import pandas as pd
 
 import optimizers
 from bench.cells import Cell, unique
+from bench.status import Status
 from problems.base import make_label
 
 FORM = "KEY=log:LOW:HIGH:N, e.g. lr=log:1e-4:1:13 (N log-spaced values)"
@@ -92,7 +93,8 @@ def choose(grid_runs: pd.DataFrame, cells: list[Cell], key: str) -> pd.DataFrame
     reach the tolerance or diverged; the smallest wins, ties to the larger value.
     """
     cost = grid_runs["njev_to_tol"].to_numpy(float)
-    failed = ~np.isfinite(cost) | (grid_runs["status"] == "diverged").to_numpy()
+    dead = (grid_runs["status"] == Status.DIVERGED.label).to_numpy()
+    failed = ~np.isfinite(cost) | dead
     params = [json.loads(p or "{}") for p in grid_runs["optimizer_params"]]
     runs = grid_runs.assign(
         _cost=np.where(failed, np.inf, cost),
