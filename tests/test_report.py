@@ -726,6 +726,34 @@ def test_long_traces_are_thinned() -> None:
     assert (np.diff(x) > 0).all()
 
 
+def test_profile_explorer_matches_curves_to_configs_by_name() -> None:
+    """The performance profiles list their configs sorted, the runtime ECDFs in run
+    order: each menu entry must give every legend entry its own config's curve."""
+    from bench.report.interactive import profile_explorer
+
+    def decoded(v):
+        return np.frombuffer(base64.b64decode(v["bdata"]), "<f8")
+
+    def profile(title, configs):  # config c's curve: x = its rank + 1, y = y0 of c
+        y0 = {"adam": 0.1, "bfgs": 0.9, "gd": 0.5}
+        return {"kind": "ecdf", "title": title, "xlabel": "x", "xlim": (1.0, 10.0),
+                "steps": [(c, 0, np.array([1.0, 2.0 + i]), np.array([y0[c]] * 2))
+                          for i, c in enumerate(configs)]}  # fmt: skip
+
+    sorted_, run_order = ["adam", "bfgs", "gd"], ["gd", "bfgs", "adam"]
+    fig = profile_explorer([profile("perf", sorted_), profile("ecdf", run_order)],
+                           {"adam": 0, "bfgs": 1, "gd": 2})  # fmt: skip
+    names = [trace["name"] for trace in fig["data"]]
+    assert names == sorted_
+    buttons = fig["layout"]["updatemenus"][0]["buttons"]
+    for button, configs in zip(buttons, (sorted_, run_order), strict=True):
+        xs, ys = button["args"][0]["x"], button["args"][0]["y"]
+        for name, x, y in zip(names, xs, ys, strict=True):
+            i = configs.index(name)
+            assert decoded(x)[1] == 2.0 + i, (button["label"], name)
+            assert decoded(y)[0] == {"adam": 0.1, "bfgs": 0.9, "gd": 0.5}[name]
+
+
 def _newplot_args(div: str) -> list:
     """The three JSON arguments after the div id of a ``Plotly.newPlot`` call."""
     s = div[div.index("Plotly.newPlot(") :]

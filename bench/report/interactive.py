@@ -166,13 +166,24 @@ def convergence_explorer(
     }
 
 
+def _curves(profile: dict[str, Any], order: list[str]) -> dict[str, list[Any]]:
+    """A ``tasks.profile_data`` dict's curves as plotly's x and y lists, in the
+    configs' ``order``."""
+    curves = {config: (x, y) for config, _, x, y in profile["steps"]}
+    return {"x": [typed(curves[c][0]) for c in order],
+            "y": [typed(curves[c][1]) for c in order]}  # fmt: skip
+
+
 def profile_explorer(
     profiles: list[dict[str, Any]], styles: dict[str, int]
 ) -> dict[str, Any]:
-    """The profiles (``tasks.profile_data`` dicts, same configs in the same order)
-    in one figure: a menu picks the profile, buttons its x scale; one legend entry
-    per config."""
+    """The profiles (``tasks.profile_data`` dicts over the same configs) in one
+    figure: a menu picks the profile, buttons its x scale; one legend entry per
+    config. A profile's curves are matched to the legend by config, not by position:
+    the performance profiles list their configs sorted, the runtime ECDFs in run
+    order."""
     first = profiles[0]
+    order = [config for config, *_ in first["steps"]]
     data = [
         {
             "type": "scatter",
@@ -191,10 +202,7 @@ def profile_explorer(
             "label": p["title"],
             "method": "update",
             "args": [
-                {
-                    "x": [typed(s[2]) for s in p["steps"]],
-                    "y": [typed(s[3]) for s in p["steps"]],
-                },
+                _curves(p, order),
                 {
                     "xaxis.title.text": p["xlabel"],
                     "xaxis.range": _log_range(p["xlim"]),
