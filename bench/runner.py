@@ -124,11 +124,10 @@ def _lane_rows(fam: Family, tr: Any, lane: int, single: Any, batch_s: float,
             at_targets = tr.at_targets[lane]
         if fam.timed and at_tol[0] >= 0:
             tol_args = fam.lane_args(i, j, tol_target(p, s.tol))
-            t0 = time.perf_counter()  # a check, and the timing's warm-up call
+            # a check, and the timing's warm-up call
             ends = jax.block_until_ready(single(tol_args)).ends
-            once = time.perf_counter() - t0
             if int(np.asarray(ends)[0, 0]) == status.Status.TARGET:
-                time_to_tol = timing.wall_seconds(lambda: single(tol_args), once=once)
+                time_to_tol = timing.wall_seconds(lambda: single(tol_args), warm=True)
     return {
         "step": steps,
         "at_tol": at_tol,

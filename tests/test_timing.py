@@ -28,16 +28,25 @@ def test_a_slow_call_is_warmed_up_once_then_sampled_once_per_sample():
 
 
 def test_the_call_just_made_is_the_warm_up():
-    call, calls = _counted()
-    timing.wall_seconds(call, once=1.0)  # as long as a sample: one call each
+    call, calls = _counted(2 * timing.MIN_SAMPLE_S)
+    timing.wall_seconds(call, warm=True)
     assert len(calls) == timing.SAMPLES
 
 
-def test_a_fast_call_is_repeated_until_a_sample_lasts_min_sample_s():
-    call, calls = _counted()
-    once = timing.MIN_SAMPLE_S / 50
-    timing.wall_seconds(call, once=once)
-    assert len(calls) == timing.SAMPLES * (int(timing.MIN_SAMPLE_S / once) + 1)
+def test_a_fast_call_is_repeated_until_a_sample_lasts_min_sample_s(monkeypatch):
+    """Counted as it goes: a slow first call (compiling, cold caches) must not
+    shorten the samples after it."""
+    now, dt = [0.0], timing.MIN_SAMPLE_S / 50
+    monkeypatch.setattr(time, "perf_counter", lambda: now[0])
+    calls = []
+
+    def call():  # the warm-up lasts 10 calls, then each call lasts dt
+        now[0] += 10 * dt if not calls else dt
+        calls.append(1)
+        return np.zeros(1)
+
+    assert timing.wall_seconds(call) == pytest.approx(dt)
+    assert len(calls) == 1 + timing.SAMPLES * 50  # 50 calls of dt make 1 ms
 
 
 def test_a_deadline_does_not_count_the_time_it_waits(monkeypatch):

@@ -234,7 +234,7 @@ def run(problem: Problem, method: str, x0s: np.ndarray, num_steps: int, gtol: fl
         rec = _record(fns, method, x0, opts, gtol)
         call, _ = _timed_call(fns, method, x0, opts, gtol)
         # the recording pass ran the same minimize on the same functions: the warm-up
-        seconds = timing.wall_seconds(call, once=rec.clock)
+        seconds = timing.wall_seconds(call, warm=True)
         rows, res = rec.rows, rec.res
         share = seconds / rec.clock if rec.clock > 0 else 0.0
         tr = common.trace(
@@ -271,13 +271,12 @@ def _time_to_tol(fns: Functions, method: str, x0: np.ndarray, opts: dict,
                  gtol: float, tr: dict, f_star: float,
                  thr: float) -> float:  # fmt: skip
     """wall_seconds of the minimize call stopped by a callback at f - f* <= thr. The
-    full run's timing was its warm-up; its length is about the trace's time at the
-    first row there (row 0, before any callback: measured)."""
+    full run's timing was its warm-up."""
     hit = common.first_hit(tr, f_star, thr)
     if hit is None:
         return math.nan
     call, reached = _timed_call(fns, method, x0, opts, gtol, (f_star, thr))
-    seconds = timing.wall_seconds(call, once=float(tr["time_s"][hit]) or None)
+    seconds = timing.wall_seconds(call, warm=True)
     return seconds if reached[0] else math.nan
 
 
