@@ -63,8 +63,9 @@ class Family:
 
     def compile(self) -> tuple[float, bool, dict[str, Any]]:
         """Compile (or fetch) the family's programs (the batched one unless it runs
-        lane by lane, the one-lane one if timed): the seconds that took, whether
-        they came from the persistent cache, and jax's counts."""
+        lane by lane, the one-lane one if timed): the seconds that took (tracing
+        and lowering included: what its cells' compile_s share), whether they came
+        from the persistent cache, and the manifest's counts and those seconds."""
         from bench import cache
 
         # on a worker thread: jax's x64 flag is per thread, so entered here too
@@ -74,7 +75,7 @@ class Family:
             _, a = (None, 0.0) if self.lane_by_lane else self.batch_program()
             _, b = self.lane_program() if self.timed else (None, 0.0)
         cached = stats.programs_from_cache > 0 and stats.programs_compiled == 0
-        return a + b, cached, stats.as_dict()
+        return a + b, cached, {**stats.as_dict(), "seconds": round(a + b, 6)}
 
     def batch_program(self) -> tuple[Any, float]:
         """``driver.program`` for all lanes at once (in the family's precision

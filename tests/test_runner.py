@@ -76,6 +76,11 @@ def test_tables_follow_the_schema(run_dir):
     assert manifest["compile"]["programs_compiled"] + manifest["compile"][
         "programs_from_cache"
     ] <= 6
+    # the cells' shares of their families' compile seconds add up to the manifest's
+    # (one measure: tracing and lowering included)
+    ours = runs.drop_duplicates(["problem", "config"])
+    assert ours.compile_s.sum() == pytest.approx(manifest["compile"]["seconds"],
+                                                 abs=1e-5)  # fmt: skip
     assert not list(run_dir.glob(".*.tmp"))  # atomic writes leave no temp files
     # one trace row per step actually taken, and the runs table agrees with its end
     per_run = traces.groupby(["config", "problem", "start"])
