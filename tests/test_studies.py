@@ -69,6 +69,23 @@ def test_kappa_slopes_match_theory(kappa_run: Path) -> None:
     np.testing.assert_allclose(hb["lr"], 4 / (root + 1) ** 2, rtol=1e-12)
 
 
+def test_kappa_slope_table_names_the_kappas_it_fits() -> None:
+    """An unsolved kappa has no median and is not in the fit: the table says so."""
+    from bench.report import kappa
+
+    nan = float("nan")
+    table = pd.DataFrame({"config": "gd", "optimizer": "gd",
+                          "kappa": [10.0, 100.0, 1000.0],
+                          "median steps_to_tol": [20.0, 200.0, nan],
+                          "solved": [2, 2, 0], "runs": 2})  # fmt: skip
+    row = kappa.slope_table("q", table).iloc[0]
+    assert row["kappas"] == "10..100 of 10..1000" and row["solved"] == "4/6"
+    assert row["fitted slope"] == pytest.approx(1.0)
+    assert kappa.slope_table("q", table.iloc[:2]).iloc[0]["kappas"] == "10..100"
+    none = table.assign(**{"median steps_to_tol": nan})
+    assert kappa.slope_table("q", none).iloc[0]["kappas"] == "none of 10..1000"
+
+
 def test_kappa_suite_is_theory_tuned_and_one_program_per_optimizer() -> None:
     from bench import suites
     from bench.cells import prepare

@@ -87,6 +87,17 @@ def sweep_table(g: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["config", "kappa"], kind="stable")
 
 
+def _fitted_kappas(t: pd.DataFrame) -> str:
+    """The kappas a config's slope is fitted over (those with a median), and the
+    sweep's where some had none: "10..100 of 10..1000"."""
+    ran = f"{t['kappa'].min():g}..{t['kappa'].max():g}"
+    steps = t["median steps_to_tol"].to_numpy(float)
+    k = t.loc[np.isfinite(steps) & (steps > 0), "kappa"]  # as fitted_slope takes
+    if len(k) == len(t):
+        return ran
+    return f"{k.min():g}..{k.max():g} of {ran}" if len(k) else f"none of {ran}"
+
+
 def slope_table(sweep: str, table: pd.DataFrame) -> pd.DataFrame:
     """One row per config of a sweep: fitted and theoretical slope."""
     rows = []
@@ -95,7 +106,7 @@ def slope_table(sweep: str, table: pd.DataFrame) -> pd.DataFrame:
             {
                 "sweep": sweep,
                 "config": config,
-                "kappas": f"{t['kappa'].min():g}..{t['kappa'].max():g}",
+                "kappas": _fitted_kappas(t),
                 "solved": f"{int(t['solved'].sum())}/{int(t['runs'].sum())}",
                 "fitted slope": fitted_slope(
                     t["kappa"].to_numpy(float),
