@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
@@ -52,10 +53,10 @@ EXACT_RUNS = ["problem", "config", "start", "status", "n_steps", "nfev", "njev",
 EXACT_TRACES = ["problem", "config", "start", "step", "f", "nfev", "njev", "nhev"]
 
 
-def popen(*args: str, cwd: Path) -> subprocess.Popen:
+def popen(*args: str, cwd: Path, **kw: Any) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "bench", *args], cwd=cwd, env=_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw,
     )  # fmt: skip
 
 
@@ -208,6 +209,25 @@ def test_sigterm_keeps_finished_cells_and_prints_the_resume_command(tmp_path):
     assert {c["config"] for c in meta["cells"] if c["status"] == "done"} == set(
         runs.config
     )
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_drawing_workers_quietly(tmp_path):
+    """A terminal's Ctrl-C signals the whole process group: the workers drawing the
+    report (started before the run) printed a KeyboardInterrupt traceback each."""
+    out = tmp_path / "ctrl_c"
+    with_report = [a for a in ARGS_MANY if a != "--no-report"]  # and its workers
+    proc = popen("run", *with_report, "--no-cache", "--out", str(out), cwd=tmp_path,
+                 start_new_session=True)  # its own group, as a terminal's job
+    try:
+        wait_for_parts(out, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1].endswith(f"--resume {out}")
 
 
 def test_an_interrupt_among_a_familys_writes_leaves_no_part_of_it(tmp_path,
