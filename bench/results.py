@@ -256,9 +256,13 @@ def read_run(
         columns = list(dict.fromkeys([*CELL_KEYS, *trace_columns]))
     runs_l, traces_l = [], []
     if runs_path.exists():
+        if not traces_path.exists():  # consolidation writes both, always
+            raise schema.RunFolderError(
+                f"{traces_path} is missing beside {runs_path.name}: the folder is "
+                "damaged (a run writes both)"
+            )
         runs_l.append(read(runs_path, schema.REQUIRED_RUNS))
-        traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns)
-                        if traces_path.exists() else pd.DataFrame())  # fmt: skip
+        traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns))
     for key in keys:
         if written is not None and key in written:
             runs_l.append(written[key][0])

@@ -508,6 +508,21 @@ def test_report_names_a_bad_manifest_in_one_line(run_copy, capsys):
     assert len(err) == 1 and f"{run_copy / 'manifest.json'}: a manifest is" in err[0]
 
 
+def test_a_run_folder_missing_its_traces_is_named_in_one_line(run_copy, capsys):
+    """resume crashed in consolidation (a traceback, the manifest left running)."""
+    from bench.cli import main
+
+    (run_copy / "traces.parquet").unlink()
+    before = (run_copy / "manifest.json").read_text()
+    says = f"{run_copy / 'traces.parquet'} is missing beside runs.parquet"
+    for argv in (["run", "--resume", str(run_copy), "--no-report"],
+                 ["report", str(run_copy)]):  # fmt: skip
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], err
+    assert (run_copy / "manifest.json").read_text() == before
+
+
 def test_resume_refuses_a_plugin_whose_source_changed(tmp_path):
     import hashlib
 
