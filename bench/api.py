@@ -28,22 +28,39 @@ class Results:
     traces: pd.DataFrame  # one row per run and step: traces.parquet
     manifest: dict[str, Any] = field(repr=False)
     out_dir: Path | None = None  # None: kept in memory only (bench.run with out=None)
+    # targets.parquet and landscapes.parquet (the contour plots' grids), which a
+    # report in another folder needs too
+    targets: pd.DataFrame | None = field(default=None, repr=False)
+    landscapes: pd.DataFrame | None = field(default=None, repr=False)
 
     def report(self, dir: str | Path | None = None, formats: Sequence[str] = ("png",)
                ) -> Path:  # fmt: skip
         """Draw the report (figures, report.md, index.html) into ``dir``/report/:
-        by default this run's folder; a new ``dir`` gets the tables first."""
-        from bench import results
+        by default this run's folder. Another ``dir`` gets the run's tables and
+        manifest first, and must be new or empty, as ``--out`` (or hold this run
+        already); ValueError otherwise."""
+        from bench import results, rundir
         from bench.report import build_report
 
         if dir is None and self.out_dir is None:
             raise ValueError("this run is in memory only: give report(dir) a folder")
         target = Path(dir) if dir is not None else self.out_dir
-        if self.out_dir is None or target.resolve() != self.out_dir.resolve():
-            run_id = self.manifest.get("run_id")
-            results.write_table(self.runs, target / "runs.parquet", run_id)
-            results.write_table(self.traces, target / "traces.parquet", run_id)
-            results.write_json(self.manifest, target / "manifest.json")
+        run_id = self.manifest.get("run_id")
+        if (target / "manifest.json").is_file():
+            ours = results.read_manifest(target).get("run_id") == run_id
+        else:
+            ours = False
+        if not ours:  # never over another run's files
+            claimed = rundir.claim_new(target)
+            try:
+                tables = {"runs": self.runs, "traces": self.traces,
+                          "targets": self.targets, "landscapes": self.landscapes}
+                for name, df in tables.items():
+                    if df is not None and (name != "landscapes" or len(df)):
+                        results.write_table(df, target / f"{name}.parquet", run_id)
+                results.write_json(self.manifest, target / "manifest.json")
+            finally:
+                claimed.release()
         return Path(build_report(target, formats))
 
 
@@ -56,7 +73,9 @@ def load(run_dir: str | Path) -> Results:
         runs, traces, manifest = results.read_run(run_dir)
     except FileNotFoundError as exc:
         raise ValueError(f"{exc}: not a folder a run wrote") from None
-    return Results(runs, traces, manifest, Path(run_dir))
+    return Results(runs, traces, manifest, Path(run_dir),
+                   targets=results.read_targets(run_dir, runs, traces),
+                   landscapes=results.read_landscapes(run_dir))  # fmt: skip
 
 
 def run(
@@ -70,6 +89,8 @@ def run(
     seed: int = 0,
     precision: str | Sequence[str] = "float64",
     max_njev: int | None = None,
+    trace: str = "full",
+    cell_timeout: float | None = None,
     out: str | Path | None = None,
     plugins: Sequence[str] = (),
     cache: bool = True,
@@ -81,12 +102,14 @@ def run(
     The settings are the CLI's (``gtol``/``tol`` default to 1e-10/1e-8, or 1e-6/1e-5
     in float32 alone); ``precision``: ``"float64"``, ``"float32"`` or both
     (``["float32", "float64"]``: every cell in each, a ``precision`` column);
+    ``trace``: the steps kept as rows (full, every:K, log:N); ``cell_timeout``:
+    seconds per cell after which a family is recorded as failed (None: no limit);
     ``out``: a new or empty folder to keep the tables in (else they are kept in
     memory only); ``plugins``: files or modules to load first; ``cache``: the
     persistent compilation cache; ``name``: the run's name in the manifest.
     ValueError on bad input, before anything runs.
     """
-    from bench import cells, runner
+    from bench import cells, runner, thinning
     from bench import plugins as plugin_files
     from bench import precision as precisions
     from bench.cli.common import FLOAT32_DEFAULTS
@@ -104,8 +127,11 @@ def run(
         starts=starts, num_steps=steps, seed=seed, precision=precision,
         gtol=loose.get("gtol", runner.Settings.gtol) if gtol is None else gtol,
         tol=loose.get("tol", runner.Settings.tol) if tol is None else tol,
-        max_njev=max_njev,
+        max_njev=max_njev, trace=thinning.check(trace, "trace"),
     )  # fmt: skip
+    ok = isinstance(cell_timeout, int | float) and not isinstance(cell_timeout, bool)
+    if cell_timeout is not None and not (ok and 0 < cell_timeout < float("inf")):
+        raise ValueError(f"cell_timeout must be seconds > 0, got {cell_timeout!r}")
     plugin_files.load(plugins)
     opts = [o for item in optimizers for o in _optimizers(item)]
     built = []
@@ -135,7 +161,7 @@ def run(
         command = ["bench.run", f"{len(prepared)} cells"]
         try:
             runner.run(prepared, settings, claimed or Path(tmp), name, command,
-                       progress=progress)  # fmt: skip
+                       progress=progress, cell_timeout=cell_timeout)  # fmt: skip
         finally:
             if claimed is not None:
                 claimed.release()

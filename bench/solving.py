@@ -34,6 +34,7 @@ def solve(
 ) -> Trace:
     """Run ``opt`` on ``problem`` from one start (``None``: the problem's x0);
     ``trace``: the steps kept as rows (full, every:K, log:N; ``Trace.step``)."""
+    _check_objects(problem, opt)
     x0 = np.asarray(problem.x0) if x0 is None else problem.check_x0(x0)
     tb = _solve(problem, opt, x0[None], num_steps, gtol, trace)
     return Trace._make(None if v is None else v[0] for v in tb)
@@ -48,6 +49,7 @@ def solve_batch(
     trace: str = "full",
 ) -> Trace:
     """Run ``opt`` from each row of ``x0s`` (shape (k, dim)) in one program."""
+    _check_objects(problem, opt)
     return _solve(problem, opt, check_starts(problem, x0s), num_steps, gtol, trace)
 
 
@@ -66,6 +68,17 @@ def _solve(problem: Problem, opt: Optimizer, x0s: np.ndarray, num_steps: int,
     exe, _ = program(problem, opt, num_steps, lanes, records_path(problem), batched,
                      trace)  # fmt: skip
     return settle(exe(args(problem, x0s, opt.hp(), data, gtol)), num_steps, trace)
+
+
+def _check_objects(problem: Any, opt: Any) -> None:
+    """TypeError unless a Problem and an Optimizer (a name says how to get one)."""
+    for value, kind, a, module in ((problem, Problem, "a", "problems"),
+                                   (opt, Optimizer, "an", "optimizers")):  # fmt: skip
+        if not isinstance(value, kind):
+            raise TypeError(
+                f"expected {a} {module}.{kind.__name__}, got {type(value).__name__} "
+                f"{value!r:.60}; make one with {module}.get(name, ...)"
+            )
 
 
 def check_starts(problem: Problem, x0s: Any) -> np.ndarray:

@@ -53,6 +53,46 @@ def test_report_of_an_in_memory_run_load_and_out(notebook, tmp_path):
     assert (kept.out_dir / "runs.parquet").is_file()
 
 
+def test_report_elsewhere_writes_every_table_and_never_over_another_run(tmp_path):
+    """report(dir) wrote runs and traces only (no contour plot, targets read back
+    from thinned traces), and over another run's tables, leaving a broken folder."""
+    res = bench.run(["rosenbrock"], ["bfgs", "gd[lr=1e-3]"], starts=1, steps=30)
+    out = tmp_path / "mine"
+    report = res.report(out)
+    for name in ("runs", "traces", "targets", "landscapes"):
+        assert (out / f"{name}.parquet").is_file(), name
+    assert list(report.glob("*_contour_rosenbrock-n-2.png"))
+    back = bench.load(out)
+    pd.testing.assert_frame_equal(back.targets, res.targets)
+    pd.testing.assert_frame_equal(back.landscapes, res.landscapes)
+    assert res.report(out) == report  # its own run's folder: drawn again
+    other = bench.run(["rosenbrock"], ["bfgs"], starts=1, steps=30,
+                      out=tmp_path / "other")  # fmt: skip
+    before = {p.name: p.read_bytes() for p in other.out_dir.glob("*.*")}
+    with pytest.raises(ValueError, match="already holds a run"):
+        res.report(other.out_dir)
+    assert {p.name: p.read_bytes() for p in other.out_dir.glob("*.*")} == before
+
+
+def test_trace_and_cell_timeout_are_keywords_too():
+    res = bench.run(["rosenbrock"], ["gd[lr=1e-3]"], starts=1, steps=95,
+                    trace="every:10")  # fmt: skip
+    assert list(res.traces.step) == [*range(0, 95, 10), 95]
+    assert res.manifest["trace"] == "every:10"
+    for bad in ({"trace": "every:0"}, {"cell_timeout": 0}, {"cell_timeout": "1"}):
+        with pytest.raises(ValueError):
+            bench.run(["rosenbrock"], ["gd"], **bad)
+
+
+def test_solve_names_what_it_expected_for_a_name():
+    import optimizers
+
+    with pytest.raises(TypeError, match=r"expected a problems.Problem, got str"):
+        bench.solve("rosenbrock", optimizers.get("bfgs"))
+    with pytest.raises(TypeError, match=r"expected an optimizers.Optimizer, got str"):
+        bench.solve_batch(problems.get("rosenbrock"), "bfgs", np.zeros((2, 2)))
+
+
 def test_bad_input_names_the_problem_and_runs_nothing(tmp_path):
     a = problems.Problem(name="twin", f=lambda x: jnp.sum(x**2), x0=jnp.ones(2))
     b = problems.Problem(name="twin", f=lambda x: jnp.sum(x**4), x0=jnp.ones(2))
