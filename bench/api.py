@@ -150,6 +150,9 @@ def run(
                         f"{exc} (in cell {p.label} x {_label(o)})"
                     ) from None
     prepared = cells.unique(built)
+    note = runner.unbudgeted(prepared, settings)
+    if note:
+        warnings.warn(note, stacklevel=2)
     if cache:
         from bench import cache as compilation_cache
 

@@ -199,6 +199,16 @@ def _run_peer_in(cell: Cell, s: Settings):
 # ------------------------------------------------------------------------------ run
 
 
+def unbudgeted(cells: list[Cell], settings: Settings) -> str | None:
+    """The warning for a ``max_njev`` budget the peers among ``cells`` run without
+    (scipy and optimistix take no evaluation budget), or None."""
+    names = sorted({c.optimizer for c in cells if c.opt is None})
+    if settings.max_njev is None or not names:
+        return None
+    return (f"--max-njev applies to optbench's optimizers only; {', '.join(names)} "
+            "run without a budget (max_njev NaN in their rows)")  # fmt: skip
+
+
 def run(
     cells: list[Cell],
     settings: Settings,

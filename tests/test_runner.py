@@ -335,6 +335,21 @@ def test_a_gradient_budget_stops_runs(tmp_path):
     assert (runs.status == "max_njev").all()
     assert (runs.njev >= 25).all() and (runs.njev <= 25 + 30).all()
     assert (runs[runs.config.str.startswith("gd")].njev == 25).all()
+    assert (runs.max_njev == 25).all()
+
+
+def test_peers_run_without_the_gradient_budget_and_say_so(tmp_path):
+    """scipy and optimistix take no evaluation budget: their rows recorded one."""
+    s = Settings(starts=1, num_steps=200, gtol=1e-10, tol=1e-8, max_njev=20)
+    specs = [CellSpec("rosenbrock", {}, "bfgs", {}),
+             CellSpec("rosenbrock", {}, "scipy:BFGS", {})]  # fmt: skip
+    assert "scipy:BFGS run without a budget" in runner.unbudgeted(
+        runner.prepare(specs), s)  # fmt: skip
+    assert runner.unbudgeted(runner.prepare(specs[:1]), s) is None
+    runs = _run(tmp_path, specs, s)[0].set_index("config")
+    ours, peer = runs.loc["bfgs"], runs.loc["scipy:BFGS"]
+    assert ours.status == "max_njev" and ours.max_njev == 20
+    assert peer.njev > 20 and np.isnan(peer.max_njev)
 
 
 def driver_programs() -> int:

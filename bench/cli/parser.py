@@ -178,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="also stop a run when its gradient evaluations reach N (status "
-        "max_njev; default: no budget)",
+        "max_njev, checked after each iteration, so a line search can pass N; "
+        "Jacobians and Hessian-vector products do not count; peers run without "
+        "it; default: no budget)",
     )
     run.add_argument(
         "--resume",

@@ -237,6 +237,9 @@ def _run_with(args, argv, cells, settings, suite_name, resumed, executor) -> int
         trace=_or(settings.get("trace"), runner.Settings.trace),
     )
     prepared = runner.prepare(cells, s.precisions)  # the error names its cell
+    note = runner.unbudgeted(prepared, s)
+    if note:
+        print(f"{_prog()} run: warning: {note}", file=sys.stderr)
     max_memory = (limits.parse_size(args.max_memory) if args.max_memory
                   else limits.default_max_memory())  # fmt: skip
     tune = settings.get("tune")
