@@ -64,9 +64,14 @@ def _folder(path: Path) -> Side:
     try:
         runs, _, manifest = results.read_run(path, trace_columns=[])
     except FileNotFoundError:
-        raise ValueError(
-            f"{path} is not a readable run folder: it holds no runs.parquet (or parts)"
-        ) from None
+        manifest = results.read_manifest(path)
+        if not any(c.get("status") == "failed" for c in manifest.get("cells", [])):
+            raise ValueError(
+                f"{path} is not a readable run folder: it holds no runs.parquet (or "
+                "parts)"
+            ) from None
+        # every cell failed, so no rows: the failures are the comparison's verdict
+        runs = pd.DataFrame(columns=results.RUN_COLUMNS)
     _check_columns(runs, path)
     runs = precision.labelled(runs)  # a run of two precisions: two cells per config
     cells = pd.DataFrame([c for c in manifest.get("cells", [])

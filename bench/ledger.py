@@ -72,9 +72,10 @@ class Deadline:
     def check(self) -> None:
         elapsed = time.perf_counter() - self.t0
         if self.limit is not None and elapsed > self.limit:
+            n = round(self.limit / self.seconds)
             raise CellTimeout(
-                f"ran past --cell-timeout {self.seconds:g} s per cell "
-                f"({elapsed:.1f} s for a family of {self.limit / self.seconds:g} cells)"
+                f"ran past --cell-timeout {self.seconds:g} s per cell: {elapsed:.3g} s "
+                f"on its family of {n} cell{'' if n == 1 else 's'}"
             )
 
 

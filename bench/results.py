@@ -256,13 +256,12 @@ def read_run(
         columns = list(dict.fromkeys([*CELL_KEYS, *trace_columns]))
     runs_l, traces_l = [], []
     if runs_path.exists():
-        if not traces_path.exists():  # consolidation writes both, always
-            raise schema.RunFolderError(
-                f"{traces_path} is missing beside {runs_path.name}: the folder is "
-                "damaged (a run writes both)"
-            )
         runs_l.append(read(runs_path, schema.REQUIRED_RUNS))
-        traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns))
+        if trace_columns == [] and not keys:
+            traces_l.append(pd.DataFrame())  # runs alone: a CI baseline keeps no traces
+        else:  # with parts too, since the best f* is over every trace's f
+            check_traces(run_dir)
+            traces_l.append(read(traces_path, schema.REQUIRED_TRACES, columns))
     for key in keys:
         if written is not None and key in written:
             runs_l.append(written[key][0])
@@ -279,6 +278,17 @@ def read_run(
     if trace_columns is not None and len(traces.columns):
         traces = traces[[c for c in trace_columns if c in traces]]
     return runs, traces, manifest
+
+
+def check_traces(run_dir: Path) -> None:
+    """RunFolderError where runs.parquet has no traces.parquet beside it: a run
+    writes both (only a CI baseline keeps runs alone, for compare)."""
+    runs_path, traces_path = run_dir / "runs.parquet", run_dir / "traces.parquet"
+    if runs_path.exists() and not traces_path.exists():
+        raise schema.RunFolderError(
+            f"{traces_path} is missing beside {runs_path.name}: the folder is "
+            "damaged (a run writes both)"
+        )
 
 
 def _cells(f: pd.DataFrame) -> set[tuple]:

@@ -295,3 +295,29 @@ def test_run_folder_times_are_per_start_run_s(tmp_path, capsys):
     assert got["times"][0]["samples"] == [2, 2] and np.isclose(
         got["times"][0]["ratio"], 1
     )
+
+
+def test_a_run_whose_every_cell_failed_is_failing_not_unreadable(tmp_path, capsys):
+    """No runs.parquet, but a manifest of failed cells: a regression (exit 1), as one
+    failed cell is; it read as a folder that is not a run (exit 2)."""
+    manifest = {
+        "precision": "float64",
+        "versions": {k: ENV[k] for k in ("jax", "jaxlib", "numpy")},
+        "platform": {"jax_devices": ["cpu:0"],
+                     "cpu": {"model": "AMD EPYC", "isa": ["avx"]}},
+        "cells": [],
+    }  # fmt: skip
+    base = tmp_path / "base"
+    base.mkdir()
+    _runs().assign(run_s=1e-3, problem_name="rosenbrock", dim=2, optimizer="bfgs",
+                   final_f=1e-20).drop(columns="inputs").to_parquet(
+        base / "runs.parquet")  # fmt: skip
+    (base / "manifest.json").write_text(json.dumps(manifest))
+    new = tmp_path / "new"
+    new.mkdir()
+    failed = {"problem": "rosenbrock[n=2]", "config": "bfgs", "precision": "float64",
+              "status": "failed", "error": "timeout: ran past --cell-timeout"}
+    (new / "manifest.json").write_text(json.dumps({**manifest, "cells": [failed]}))
+    assert main(["compare", str(base), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "| rosenbrock[n=2] x bfgs | failing | timeout: ran past" in out

@@ -43,6 +43,7 @@ def load(args: argparse.Namespace) -> tuple[Path, dict[str, Any], list[CellSpec]
             "'run'"
         )
     meta = results.read_manifest(run_dir)
+    results.check_traces(run_dir)  # else found when the run ends, consolidating
     if "run_id" not in meta or "selection" not in meta:
         raise UsageError(
             f"--resume {run_dir}: its manifest predates resumable runs (no run_id)"
