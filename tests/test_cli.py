@@ -233,6 +233,8 @@ BAD = {
     "resume with settings": (
         ["run", "--resume", "nowhere", "--steps", "5"], "drop --steps"
     ),
+    # it wrote into the resumed folder and never made the one --out named
+    "resume elsewhere": (["run", "--resume", "nowhere", "--out", "x"], "drop --out"),
 }
 
 

@@ -342,6 +342,7 @@ def _formats_argument(parser: argparse.ArgumentParser) -> None:
         type=_formats,
         default=("png",),
         metavar="LIST",
-        help="figure files to write, comma-separated from png,svg,pdf (default png; "
-        "add svg or pdf for papers)",
+        help="figure formats, comma-separated from png,svg,pdf: the PNG is always "
+        "written (the pages show it); svg or pdf add vector files for papers "
+        "(default png)",
     )

@@ -19,8 +19,8 @@ from bench.config import SETTING_KEYS
 from bench.spec import format_spec
 from bench.suites import CellSpec, Group
 
-# run flags that would change the recorded run: refused with --resume
-_FIXED = ("suite", "config", *SETTING_KEYS)
+# run flags that would change the recorded run, or its folder: refused with --resume
+_FIXED = ("suite", "config", "out", *SETTING_KEYS)
 # manifest key of each setting (the CLI's --steps is the manifest's num_steps)
 _RECORDED = {"steps": "num_steps"}
 
