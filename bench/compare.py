@@ -53,15 +53,14 @@ class Tolerances:
     alpha: float = 0.05  # significance of the Mann-Whitney test on the repeats
 
     def __post_init__(self) -> None:
-        for name in ("count_rtol", "gap_factor", "time_factor", "alpha"):
+        least = {"count_rtol": 0, "gap_factor": 1, "time_factor": 1, "alpha": 0}
+        for name, low in least.items():
             value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
+            if not (math.isfinite(value) and value >= low):
                 raise ValueError(
                     f"--{name.replace('_', '-')} must be a finite "
-                    f"number >= 0, got {value}"
+                    f"number >= {low}, got {value}"
                 )
-        if self.time_factor < 1 or self.gap_factor < 1:
-            raise ValueError("--time-factor and --gap-factor must be >= 1")
         if not 0 < self.alpha < 1:
             raise ValueError(f"--alpha must lie in (0, 1), got {self.alpha}")
 

@@ -321,3 +321,11 @@ def test_a_run_whose_every_cell_failed_is_failing_not_unreadable(tmp_path, capsy
     assert main(["compare", str(base), str(new)]) == 1
     out = capsys.readouterr().out
     assert "| rosenbrock[n=2] x bfgs | failing | timeout: ran past" in out
+
+
+def test_values_print_short_in_the_table():
+    """A diverged run's gap printed as a 309-digit integer."""
+    from bench.cli.compare import _fmt
+
+    assert _fmt(1.3038e308) == "1.3e+308" and _fmt(86.0) == "86" and _fmt(0.5) == "0.5"
+    assert _fmt(float("nan")) == "-" and _fmt(7) == "7"

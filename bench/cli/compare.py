@@ -184,8 +184,8 @@ def _changes(c) -> str:
 def _fmt(v: Any) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:.3g}"
+    if isinstance(v, float) and not (v.is_integer() and abs(v) < 1e15):
+        return f"{v:.3g}"  # a diverged run's gap: 1.3e+308, not 309 digits
     return str(int(v)) if isinstance(v, float) else str(v)
 
 
