@@ -132,6 +132,7 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     """One tick of one lane: the new lane, this tick's alpha, and whether the tick
     ended an iteration of a running lane (then it owns trace row ``k``)."""
     new, info = opt.step(oracles, lane.state, hp)
+    _check_state(opt, lane.state, new)
     finite = (
         jnp.isfinite(new.f) & jnp.isfinite(new.g).all() & jnp.isfinite(new.x).all()
     )
@@ -156,6 +157,26 @@ def _advance(opt: Optimizer, oracles, lane: _Lane, hp, f_target, a: Args,
     )  # fmt: skip
     alpha = jnp.where(ended & finite, info.step_size, 0.0).astype(new.x.dtype)
     return _Lane(state, counts, k, status, idle, lane.at_tol), alpha, ended
+
+
+def _check_state(opt: Optimizer, old: Any, new: Any) -> None:
+    """ValueError (when the program is traced) where ``step`` returns a state of
+    another structure, or whose arrays differ in shape from those it was given: the
+    loop would broadcast a wrong-shaped x silently (a plugin's x[:1] on a 2-D
+    problem). A wrong dtype is XLA's error already."""
+    try:
+        given = jax.tree.structure(old).flatten_up_to(new)
+    except (TypeError, ValueError):
+        raise ValueError(f"optimizer {opt.name!r}: step returned a state of another "
+                         "structure than it was given") from None  # fmt: skip
+    for (path, o), n in zip(jax.tree_util.tree_flatten_with_path(old)[0], given,
+                            strict=True):  # fmt: skip
+        if jnp.shape(o) != jnp.shape(n):
+            field = jax.tree_util.keystr(path)
+            raise ValueError(
+                f"optimizer {opt.name!r}: step returned state{field} of shape "
+                f"{jnp.shape(n)}, given {jnp.shape(o)}: a step keeps its state's shapes"
+            )
 
 
 def _program(problem: Problem, opt: Optimizer, num_steps: int, record_path: bool,

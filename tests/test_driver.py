@@ -523,3 +523,23 @@ def test_newton_on_a_zero_hessian_steps_along_minus_g():
     tr = bench.solve(p, optimizers.get("newton"), num_steps=5)
     assert not bool(tr.diverged[-1])
     assert float(tr.f[1]) < float(tr.f[0])
+
+
+def test_a_step_that_changes_its_states_shapes_is_named():
+    """A plugin's step returning x[:1] on a 2-D problem was broadcast back to 2-D by
+    the loop and ran on, reported as diverged."""
+    from optimizers.base import Optimizer
+    from optimizers.first_order import gd
+
+    plain = gd(lr=1e-3)
+
+    def step(oracles, s, hp):
+        new, info = plain.step(oracles, s, hp)
+        return new._replace(x=new.x[:1]), info
+
+    bad = Optimizer("cut_x", plain.init, step, plain.params, plain.hyper)
+    with pytest.raises(ValueError, match=r"'cut_x': step returned state\.x of shape "
+                                         r"\(1,\), given \(2,\)"):  # fmt: skip
+        bench.solve(problems.get("rosenbrock"), bad, num_steps=5)
+    assert isinstance(bench.solve(problems.get("rosenbrock"), plain, num_steps=5),
+                      traces.Trace)  # fmt: skip
