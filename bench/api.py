@@ -46,10 +46,8 @@ class Results:
             raise ValueError("this run is in memory only: give report(dir) a folder")
         target = Path(dir) if dir is not None else self.out_dir
         run_id = self.manifest.get("run_id")
-        if (target / "manifest.json").is_file():
-            ours = results.read_manifest(target).get("run_id") == run_id
-        else:
-            ours = False
+        ours = (target / "manifest.json").is_file() and (
+            results.read_manifest(target).get("run_id") == run_id)  # fmt: skip
         if not ours:  # never over another run's files
             claimed = rundir.claim_new(target)
             try:

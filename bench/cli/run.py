@@ -360,8 +360,8 @@ def _finish(
         print_summary(runs, console)
     if failed:
         status = 1
-        verb = "has" if len(failed) == 1 else "have"
-        console.print(f"[red]{count(len(failed), 'cell')} raised and {verb} no rows:[/]")
+        n, have = len(failed), "has" if len(failed) == 1 else "have"
+        console.print(f"[red]{count(n, 'cell')} raised and {have} no rows:[/]")
         for c in failed:
             console.print(
                 f"  {c.get('problem')} x {c.get('config')}: {c.get('error')}",
