@@ -261,6 +261,7 @@ def _summarise(per_run: dict, rb: pd.DataFrame, rn: pd.DataFrame) -> list[dict]:
                 "base": bv,
                 "new": nv,
                 "runs": sum(d == direction for d in dirs),
+                "opposite": sum(d != direction for d in dirs),  # worse wins the cell
             }
         )
     return out

@@ -329,3 +329,16 @@ def test_values_print_short_in_the_table():
 
     assert _fmt(1.3038e308) == "1.3e+308" and _fmt(86.0) == "86" and _fmt(0.5) == "0.5"
     assert _fmt(float("nan")) == "-" and _fmt(7) == "7"
+
+
+def test_a_metric_worse_in_one_run_and_better_in_another_says_both():
+    """'nfev worse in 1/2 runs: total 60 -> 59' hid the run that improved by 2."""
+    from bench.cli.compare import _changes as line
+
+    new = _runs(nfev=28)
+    new.loc[0, "nfev"] = 31  # start 0 worse by 1, start 1 better by 2
+    cell = _cell(_side(), _side(new))
+    assert cell.verdict == "worse"
+    assert line(cell) == "nfev worse in 1/2 runs (better in 1): total 60 -> 59"
+    only_worse = _cell(_side(), _side(_runs(nfev=35)))
+    assert line(only_worse) == "nfev worse in 1/2 runs: total 60 -> 65"

@@ -523,6 +523,17 @@ def test_a_run_folder_missing_its_traces_is_named_in_one_line(run_copy, capsys):
     assert (run_copy / "manifest.json").read_text() == before
 
 
+def test_a_resume_without_report_says_the_old_report_is_stale(run_copy, capsys):
+    from bench.cli import main
+
+    (run_copy / "report").mkdir()
+    (run_copy / "report" / "index.html").write_text("<html>before</html>")
+    assert main(["run", "--resume", str(run_copy), "--no-report"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {run_copy / 'report'} predates these results" in err
+    assert f"report {run_copy}" in err
+
+
 def test_resume_refuses_a_plugin_whose_source_changed(tmp_path):
     import hashlib
 

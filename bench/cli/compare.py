@@ -174,8 +174,10 @@ _WHAT = {"solved": "solved runs", "diverged": "diverged runs", "final_gap": "lar
 
 def _changes(c) -> str:
     parts = [
-        f"{ch['metric']} {ch['direction']} in {ch['runs']}/{c.runs} runs: "
-        f"{_WHAT.get(ch['metric'], 'total')} {_fmt(ch['base'])} -> {_fmt(ch['new'])}"
+        f"{ch['metric']} {ch['direction']} in {ch['runs']}/{c.runs} runs"
+        + (f" (better in {ch['opposite']})" if ch.get("opposite") else "")
+        + f": {_WHAT.get(ch['metric'], 'total')} {_fmt(ch['base'])} -> "
+        f"{_fmt(ch['new'])}"
         for ch in c.changes
     ]
     return "; ".join(parts + ([c.note] if c.note else [])) or "-"

@@ -338,7 +338,10 @@ def _finish(
     failed = _failed_cells(out_dir)
     report_dir = None
     if not report:
-        pass
+        if (out_dir / "report" / "index.html").is_file():  # a resume's: from before
+            print(f"{_prog()} run: note: {out_dir / 'report'} predates these results; "
+                  f"rebuild it with: {_prog()} report {shlex.quote(str(out_dir))}",
+                  file=sys.stderr)  # fmt: skip
     elif runs is None or len(runs) == 0:
         print(f"{_prog()} run: no cell produced results; no report", file=sys.stderr)
         status = 1
