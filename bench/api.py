@@ -52,9 +52,11 @@ class Results:
             claimed = rundir.claim_new(target)
             try:
                 tables = {"runs": self.runs, "traces": self.traces,
-                          "targets": self.targets, "landscapes": self.landscapes}
+                          "targets": self.targets}  # fmt: skip
+                if self.landscapes is not None and len(self.landscapes):
+                    tables["landscapes"] = self.landscapes  # a run stores none if empty
                 for name, df in tables.items():
-                    if df is not None and (name != "landscapes" or len(df)):
+                    if df is not None:
                         results.write_table(df, target / f"{name}.parquet", run_id)
                 results.write_json(self.manifest, target / "manifest.json")
             finally:
