@@ -49,7 +49,7 @@ class Results:
         ours = (target / "manifest.json").is_file() and (
             results.read_manifest(target).get("run_id") == run_id)  # fmt: skip
         if not ours:  # never over another run's files
-            claimed = rundir.claim_new(target)
+            claimed = rundir.claim_new(target, "report(dir)")
             try:
                 tables = {"runs": self.runs, "traces": self.traces,
                           "targets": self.targets}  # fmt: skip
@@ -69,6 +69,8 @@ def load(run_dir: str | Path) -> Results:
     run left) as Results; ValueError naming what is missing or does not belong."""
     from bench import results
 
+    if Path(run_dir).is_file():
+        raise ValueError(f"{run_dir} is a file; bench.load takes the run's folder")
     try:
         runs, traces, manifest = results.read_run(run_dir)
     except FileNotFoundError as exc:
@@ -160,7 +162,7 @@ def run(
         if warning:
             warnings.warn(warning, stacklevel=2)
     with tempfile.TemporaryDirectory(prefix="optbench-") as tmp:
-        claimed = None if out is None else _claim(str(out), name)
+        claimed = None if out is None else _claim(str(out), name, "out")
         command = ["bench.run", f"{len(prepared)} cells"]
         try:
             runner.run(prepared, settings, claimed or Path(tmp), name, command,

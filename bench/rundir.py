@@ -52,33 +52,34 @@ def new_run_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
 
 
-def claim_new(path: Path) -> RunDir:
+def claim_new(path: Path, name: str = "--out") -> RunDir:
     """Claim ``path`` for a new run: it must be absent or an empty folder, and no
     other run may claim it, even one started at the same instant. ValueError (the
-    message names the folder) otherwise."""
+    message names the folder, as ``name`` gave it: the CLI's --out, the API's out or
+    report(dir)) otherwise."""
     path = Path(path)
     if str(path) in ("", "."):
-        raise ValueError("--out needs a folder name; give a new folder, e.g. --out "
+        raise ValueError(f"{name} needs a folder name; give a new folder, e.g. "
                          "results/mine")  # fmt: skip
     if path.exists() and not path.is_dir():
-        raise ValueError(f"--out {path} is a file, not a folder; give a new folder")
+        raise ValueError(f"{name} {path} is a file, not a folder; give a new folder")
     if path.is_dir() and any(path.iterdir()):
         if (path / "manifest.json").is_file() or (path / LOCK).exists():
+            resume = f", or continue that run with --resume {path}" * (name == "--out")
             raise ValueError(
-                f"--out {path} already holds a run; give a new folder, or continue "
-                f"that run with --resume {path}"
+                f"{name} {path} already holds a run; give a new folder{resume}"
             )
-        raise ValueError(f"--out {path} is a folder with other files in it; give a "
+        raise ValueError(f"{name} {path} is a folder with other files in it; give a "
                          "new or empty folder")  # fmt: skip
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path / LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         raise ValueError(
-            f"--out {path} was just claimed by another run; give a new folder"
+            f"{name} {path} was just claimed by another run; give a new folder"
         ) from None
     except OSError as exc:
-        raise ValueError(f"--out {path}: cannot create the results folder there "
+        raise ValueError(f"{name} {path}: cannot create the results folder there "
                          f"({exc.strerror or exc})") from None  # fmt: skip
     fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: the file is new
     os.write(fd, f"{os.getpid()}\n".encode())

@@ -69,9 +69,15 @@ def test_report_elsewhere_writes_every_table_and_never_over_another_run(tmp_path
     other = bench.run(["rosenbrock"], ["bfgs"], starts=1, steps=30,
                       out=tmp_path / "other")  # fmt: skip
     before = {p.name: p.read_bytes() for p in other.out_dir.glob("*.*")}
-    with pytest.raises(ValueError, match="already holds a run"):
+    with pytest.raises(ValueError, match=r"^report\(dir\) .* already holds a run; "
+                                         r"give a new folder$"):  # no CLI flags
         res.report(other.out_dir)
     assert {p.name: p.read_bytes() for p in other.out_dir.glob("*.*")} == before
+    with pytest.raises(ValueError, match=r"^out .* already holds a run; give a new "
+                                         r"folder$"):  # fmt: skip
+        bench.run(["rosenbrock"], ["bfgs"], starts=1, steps=5, out=other.out_dir)
+    with pytest.raises(ValueError, match="runs.parquet is a file; bench.load takes"):
+        bench.load(other.out_dir / "runs.parquet")
 
 
 def test_trace_and_cell_timeout_are_keywords_too():

@@ -170,12 +170,13 @@ def select_device(device: str | None) -> None:
         ) from None
 
 
-def _claim(out: str | None, suite_name: str):
-    """The run folder, claimed for this run alone (bench/rundir.py)."""
+def _claim(out: str | None, suite_name: str, name: str = "--out"):
+    """The run folder, claimed for this run alone (bench/rundir.py); ``name``: how
+    the caller was given ``out``, for the error."""
     from bench import rundir
 
     if out is not None:
-        return rundir.claim_new(Path(out))
+        return rundir.claim_new(Path(out), name)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return rundir.claim_fresh(RESULTS_DIR / f"{stamp}_{suites.folder_name(suite_name)}")
 
