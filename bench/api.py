@@ -111,7 +111,7 @@ def run(
     persistent compilation cache; ``name``: the run's name in the manifest.
     ValueError on bad input, before anything runs.
     """
-    from bench import cells, runner, thinning
+    from bench import cells, ledger, runner, thinning
     from bench import plugins as plugin_files
     from bench import precision as precisions
     from bench.cli.common import FLOAT32_DEFAULTS
@@ -131,9 +131,8 @@ def run(
         tol=loose.get("tol", runner.Settings.tol) if tol is None else tol,
         max_njev=max_njev, trace=thinning.check(trace, "trace"),
     )  # fmt: skip
-    ok = isinstance(cell_timeout, int | float) and not isinstance(cell_timeout, bool)
-    if cell_timeout is not None and not (ok and 0 < cell_timeout < float("inf")):
-        raise ValueError(f"cell_timeout must be seconds > 0, got {cell_timeout!r}")
+    if cell_timeout is not None:
+        cell_timeout = ledger.check_seconds(cell_timeout, "cell_timeout")
     plugin_files.load(plugins)
     opts = [o for item in optimizers for o in _optimizers(item)]
     built = []

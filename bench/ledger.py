@@ -4,8 +4,10 @@ the manifest (done, or failed with a one-line reason), and the cell timeout."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict
+from typing import Any
 
 import pandas as pd
 
@@ -44,6 +46,17 @@ def manifest(cells, settings, suite, command, resume, cell_timeout) -> dict:
 
 class CellTimeout(Exception):
     """A family ran past its --cell-timeout."""
+
+
+def check_seconds(value: Any, name: str, given: Any = None) -> float:
+    """A cell timeout: a number of seconds > 0 (and finite), else ValueError naming
+    ``name`` (the CLI's --cell-timeout, the API's cell_timeout) and what was
+    ``given`` (the CLI's text; by default ``value``)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (ok and 0 < value < math.inf):
+        shown = value if given is None else given
+        raise ValueError(f"{name} takes a number of seconds > 0, got {shown!r}")
+    return float(value)
 
 
 class Deadline:

@@ -32,6 +32,7 @@ def wall_seconds(call: Callable[[], Any], samples: int = SAMPLES,
     out = []
     for _ in range(samples):
         number, t0 = 0, time.perf_counter()
+        # at least one call, whatever the clock says (a test's clock jumps)
         while (elapsed := time.perf_counter() - t0) < MIN_SAMPLE_S or not number:
             jax.block_until_ready(call())
             number += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 from typing import Any, NoReturn
 
@@ -314,15 +315,16 @@ FORMATS = ("png", "svg", "pdf")
 
 
 def _seconds(text: str) -> float:
+    from bench.ledger import check_seconds
+
     try:
         value = float(text)
     except ValueError:
-        value = float("nan")
-    if not (0 < value < float("inf")):
-        raise argparse.ArgumentTypeError(
-            f"--cell-timeout takes a number of seconds > 0, got {text!r}"
-        )
-    return value
+        value = math.nan
+    try:
+        return check_seconds(value, "--cell-timeout", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _formats(text: str) -> tuple[str, ...]:

@@ -60,10 +60,15 @@ def sweeps(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _fitted(kappa: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The points a slope is fitted over: finite and positive."""
+    return np.isfinite(steps) & (steps > 0) & np.isfinite(kappa)
+
+
 def fitted_slope(kappa: np.ndarray, steps: np.ndarray) -> float:
     """Least-squares slope of log steps against log kappa over finite, positive
     points (NaN with fewer than 2 distinct kappas)."""
-    ok = np.isfinite(steps) & (steps > 0) & np.isfinite(kappa)
+    ok = _fitted(kappa, steps)
     if len(np.unique(kappa[ok])) < 2:
         return math.nan
     return float(np.polyfit(np.log(kappa[ok]), np.log(steps[ok]), 1)[0])
@@ -91,8 +96,8 @@ def _fitted_kappas(t: pd.DataFrame) -> str:
     """The kappas a config's slope is fitted over (those with a median), and the
     sweep's where some had none: "10..100 of 10..1000"."""
     ran = f"{t['kappa'].min():g}..{t['kappa'].max():g}"
-    steps = t["median steps_to_tol"].to_numpy(float)
-    k = t.loc[np.isfinite(steps) & (steps > 0), "kappa"]  # as fitted_slope takes
+    kappa = t["kappa"].to_numpy(float)
+    k = kappa[_fitted(kappa, t["median steps_to_tol"].to_numpy(float))]
     if len(k) == len(t):
         return ran
     return f"{k.min():g}..{k.max():g} of {ran}" if len(k) else f"none of {ran}"
