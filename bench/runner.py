@@ -116,7 +116,9 @@ def _lane_rows(fam: Family, tr: Any, lane: int, single: Any, batch_s: float,
     run_s = time_to_tol = np.nan
     if fam.timed:
         run_args = fam.lane_args(i, j, None)
-        run_s = timing.wall_seconds(lambda: single(run_args))
+        # lane by lane, the traces' pass made this very call: its warm-up (a long
+        # call is made once less: newton on mlp, 4 starts of 70 ms each)
+        run_s = timing.wall_seconds(lambda: single(run_args), warm=fam.lane_by_lane)
     at_tol = at_targets = None  # the driver's records: exact whatever the thinning
     if p.f_star is not None:  # unknown f*: the target is only known after the run
         at_tol = tr.at_tol[lane]

@@ -24,9 +24,9 @@ def wall_seconds(call: Callable[[], Any], samples: int = SAMPLES,
     """Median over ``samples`` of the mean wall seconds of one ``call`` (results
     blocked on), after one warm-up call; each sample repeats the call until it has
     lasted MIN_SAMPLE_S (counted as it goes: a warm-up call, slower than the rest,
-    made samples of a count fixed from it as short as 0.43 ms). ``warm``: a call
-    just made on the same functions (the same call, or a recording pass of it) was
-    the warm-up."""
+    made samples of a count fixed from it as short as 0.43 ms). ``warm``: the same
+    call, or a recording pass of it, was made before in this process: that was the
+    warm-up (its first-call costs are paid)."""
     if not warm:
         jax.block_until_ready(call())
     out = []

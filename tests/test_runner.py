@@ -377,3 +377,27 @@ def test_a_family_of_few_lanes_is_one_program_and_equals_the_batched_one(tmp_pat
     for j in range(s.starts):
         rows = traces[traces.start == j].sort_values("step")
         np.testing.assert_allclose(rows.f, tb.f[j, : len(rows)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("starts, warm_ups", [(2, 0), (9, 1 + 9)])
+def test_only_a_batched_family_makes_warm_up_calls_for_its_run_times(
+    tmp_path, monkeypatch, starts, warm_ups
+):
+    """Run lane by lane (at most LANE_BY_LANE lanes), a start's traced call is the
+    very call its run_s times: no warm-up call of its own. Batched, the batch and
+    each start's one-lane call are warmed up first; the time to tolerance never is
+    (its check call is)."""
+    from bench import families
+
+    assert (starts <= families.LANE_BY_LANE) == (warm_ups == 0)
+    real, warm_flags = runner.timing.wall_seconds, []
+
+    def wall_seconds(call, *args, warm=False, **kwargs):
+        warm_flags.append(warm)
+        return real(call, *args, warm=warm, **kwargs)
+
+    monkeypatch.setattr(runner.timing, "wall_seconds", wall_seconds)
+    s = Settings(starts=starts, num_steps=60, gtol=1e-8, tol=1e-8, seed=3)
+    runs, _, _ = _run(tmp_path, [CellSpec("rosenbrock", {}, "bfgs", {})], s)
+    assert runs.run_s.gt(0).all() and runs.time_to_tol_s.notna().any()
+    assert warm_flags.count(False) == warm_ups
