@@ -46,7 +46,7 @@ def test_a_fast_call_is_repeated_until_a_sample_lasts_min_sample_s(monkeypatch):
         return np.zeros(1)
 
     assert timing.wall_seconds(call) == pytest.approx(dt)
-    assert len(calls) == 1 + timing.SAMPLES * 50  # 50 calls of dt make 1 ms
+    assert len(calls) == 1 + timing.SAMPLES * 50  # 50 calls of dt make a sample
 
 
 def test_a_deadline_does_not_count_the_time_it_waits(monkeypatch):
