@@ -167,6 +167,8 @@ def prune(path: Path, max_bytes: int) -> int:
     """Delete least recently used entries until ``path`` <= max_bytes; files removed."""
     real = _check_ours(path)
     total, removed = folder_size(real), 0
+    if total <= max_bytes:  # every run checks: listing the entries took 70-90 ms
+        return 0
     for entry in entries(real):
         if total <= max_bytes:
             break
@@ -177,10 +179,14 @@ def prune(path: Path, max_bytes: int) -> int:
 
 
 def _backfill_atime(path: Path) -> None:
-    """Give each ``-cache`` file the ``-atime`` file that jax's eviction needs."""
-    for p in Path(path).glob("[!.]*-cache"):
-        if not (atime := p.with_name(p.name[:-6] + "-atime")).exists():
-            atime.write_bytes(time.time_ns().to_bytes(8, "little"))
+    """Give each ``-cache`` file the ``-atime`` file that jax's eviction needs (from
+    one listing of the folder: a check per file took 70 ms of every run, 4000 files)."""
+    with os.scandir(path) as listing:
+        names = {e.name for e in listing}
+    for name in names:
+        atime = name[: -len("-cache")] + "-atime"
+        if name.endswith("-cache") and not name.startswith(".") and atime not in names:
+            (Path(path) / atime).write_bytes(time.time_ns().to_bytes(8, "little"))
 
 
 _LOCK, _LOCAL = threading.Lock(), threading.local()

@@ -133,6 +133,18 @@ def test_prune_removes_least_recently_used_first(tmp_path):
     assert cache.prune(folder, 350) == 0
 
 
+def test_each_entry_gets_the_atime_file_jax_evicts_by(tmp_path):
+    folder = tmp_path / "xla"
+    _fake_cache(folder, 3)
+    kept = folder / "jit_f1-atime"
+    kept.write_bytes(b"\1" * 8)
+    cache._backfill_atime(folder)
+    atimes = sorted(p.name for p in folder.glob("*-atime"))
+    assert atimes == ["jit_f0-atime", "jit_f1-atime", "jit_f2-atime"]
+    assert kept.read_bytes() == b"\1" * 8  # an entry's own last use is kept
+    assert not (folder / (cache.MARKER + "-atime")).exists()
+
+
 def test_enable_prunes_to_its_limit(tmp_path):
     folder = tmp_path / "xla"
     _fake_cache(folder, 5)
