@@ -102,6 +102,7 @@ def tables(cell: Cell, per_start: list[dict], compiled: tuple[float, bool],
         keep = np.concatenate([thinning.keep_rows(t["step"], s.trace, s.num_steps)
                                for t in per_start])  # fmt: skip
         rows = {k: v[keep] for k, v in rows.items()}
-    traces = pd.DataFrame({k: np.full(len(rows["start"]), v) for k, v in ident.items()}
-                          | rows)  # fmt: skip
+    # the cell's strings given once: pandas repeats them down the rows (a string per
+    # row: 18 ms for 30,000 rows, against 1.6 ms)
+    traces = pd.DataFrame(ident | rows)
     return runs, traces, table
