@@ -151,7 +151,7 @@ def run(
                         f"{exc} (in cell {p.label} x {_label(o)})"
                     ) from None
     prepared = cells.unique(built)
-    note = runner.unbudgeted(prepared, settings)
+    note = runner.unbudgeted(prepared, settings, "max_njev")
     if note:
         warnings.warn(note, stacklevel=2)
     if cache:

@@ -201,13 +201,15 @@ def _run_peer_in(cell: Cell, s: Settings):
 # ------------------------------------------------------------------------------ run
 
 
-def unbudgeted(cells: list[Cell], settings: Settings) -> str | None:
+def unbudgeted(cells: list[Cell], settings: Settings,
+               name: str = "--max-njev") -> str | None:  # fmt: skip
     """The warning for a ``max_njev`` budget the peers among ``cells`` run without
-    (scipy and optimistix take no evaluation budget), or None."""
+    (scipy and optimistix take no evaluation budget), or None; ``name``: how the
+    caller was given the budget (the CLI's --max-njev, the API's max_njev)."""
     names = sorted({c.optimizer for c in cells if c.opt is None})
     if settings.max_njev is None or not names:
         return None
-    return (f"--max-njev applies to optbench's optimizers only; {', '.join(names)} "
+    return (f"{name} applies to optbench's optimizers only; {', '.join(names)} "
             "run without a budget (max_njev NaN in their rows)")  # fmt: skip
 
 

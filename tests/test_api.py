@@ -90,6 +90,13 @@ def test_trace_and_cell_timeout_are_keywords_too():
             bench.run(["rosenbrock"], ["gd"], **bad)
 
 
+def test_a_budget_the_peers_run_without_is_a_warning_naming_the_keyword():
+    with pytest.warns(UserWarning, match=r"^max_njev applies .* scipy:BFGS run"):
+        res = bench.run(["rosenbrock"], ["bfgs", "scipy:BFGS"], starts=1, steps=50,
+                        max_njev=10)  # fmt: skip
+    assert res.runs.set_index("config").loc["bfgs", "status"] == "max_njev"
+
+
 def test_solve_names_what_it_expected_for_a_name():
     import optimizers
 
